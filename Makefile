@@ -1,0 +1,42 @@
+# Two entry points, each self-sufficient on a fresh machine with Python 3.11 and make:
+#   make reports   set up, then regenerate every report under reports/
+#   make test      set up (including headless Chromium), then run every test, notebooks included
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: setup reports test validate summary browser clean-venv lock
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -c requirements.lock -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+# Debian's chromium renders the HTML reports in the browser tests; installed only when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+reports: setup
+	$(BIN)/haiti-mission reports
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+validate: setup
+	$(BIN)/haiti-mission validate
+
+summary: setup
+	$(BIN)/haiti-mission summary
+
+clean-venv:
+	rm -rf $(VENV)
+
+# After changing dependencies in pyproject.toml: rebuild the venv, then record what got installed.
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' | sed '1i # Exact versions of everything the project installs (pip constraints). Regenerate with: make lock' > requirements.lock

@@ -1,0 +1,35 @@
+"""Problems found in the data, and the exception that carries them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in one place: a file, and where known the row (header = row 1) and field."""
+
+    file: str
+    row: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field is not None:
+            where.append(f'field "{self.field}"')
+        return f"{', '.join(where)}: {self.message}"
+
+
+class DataError(ValueError):
+    """Raised when data or its descriptor is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        if more > 0:
+            shown += f"\n  ... and {more} more"
+        count = len(self.problems)
+        super().__init__(f"invalid data ({count} problem{'s' if count != 1 else ''}):\n{shown}")

@@ -1,0 +1,139 @@
+"""Load curated datasets as typed pandas DataFrames, optionally as known on a given date."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import DataError
+from .schema import Field, Package, Resource, read_package
+from .tables import Table
+from .validation import check_tables
+
+_cache: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}
+
+
+def parse_as_of(value) -> dt.date:
+    """Return ``value`` (a date, a datetime, a Timestamp or a YYYY-MM-DD string) as a date."""
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"as_of must be a date in the form YYYY-MM-DD, got {value!r}")
+
+
+def known_by(published: dt.date | None, precision: str | None) -> dt.date | None:
+    """Return the first day on which a document is certainly public.
+
+    A document dated only by month (or year) may have appeared on its last day, so it counts as
+    known from the end of that month (or year). Unknown dates give None.
+    """
+    if published is None:
+        return None
+    if precision == "month":
+        return published.replace(day=calendar.monthrange(published.year, published.month)[1])
+    if precision == "year":
+        return published.replace(month=12, day=31)
+    return published
+
+
+def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.ExtensionArray:
+    if fld.type == "integer":
+        return pd.array(values, dtype="Int64")
+    if fld.type == "number":
+        return pd.array(values, dtype="Float64")
+    if fld.type == "boolean":
+        return pd.array(values, dtype="boolean")
+    if fld.type == "date":
+        return pd.to_datetime(pd.Series([v.isoformat() if v is not None else None for v in values], dtype="object"), format="%Y-%m-%d").astype("datetime64[ns]")
+    if fld.enum is not None:
+        return pd.Categorical(values, categories=list(fld.enum))
+    return pd.array(values, dtype="str")
+
+
+def to_frame(table: Table) -> pd.DataFrame:
+    """Build a typed DataFrame from a parsed table, with dtypes taken from the descriptor."""
+    data = {f.name: _column(table.columns[f.name], f) for f in table.resource.fields}
+    return pd.DataFrame(data, index=pd.RangeIndex(table.row_count))
+
+
+def _known_dates(tables: dict[str, Table], name: str) -> pd.Series:
+    """For each row of ``name``, the date its source became public (NaT when unknown)."""
+    sources = tables["sources"].columns
+    by_id = {
+        sid: known_by(pub, prec)
+        for sid, pub, prec in zip(sources["source_id"], sources["published"], sources["published_precision"])
+    }
+    known = [by_id.get(sid) for sid in tables[name].columns["source_id"]] if name != "sources" else list(by_id.values())
+    return pd.to_datetime(pd.Series([k.isoformat() if k is not None else None for k in known], dtype="object"), format="%Y-%m-%d").astype("datetime64[ns]")
+
+
+def _stamp(package: Package, names: list[str]) -> tuple:
+    files = [package.folder / "datapackage.json"] + [package.file_of(package.resource(n)) for n in names]
+    stamp = []
+    for f in files:
+        try:
+            s = f.stat()
+            stamp.append((str(f), s.st_mtime_ns, s.st_size))
+        except FileNotFoundError:
+            stamp.append((str(f), None, None))
+    return tuple(stamp)
+
+
+def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series]:
+    needed = [name, "sources"] if name != "sources" else ["sources"]
+    key = (_stamp(package, needed), name, today)
+    if key not in _cache:
+        tables, problems = check_tables(package, list(dict.fromkeys(needed)), today)
+        if problems:
+            raise DataError(problems)
+        frame = to_frame(tables[name])
+        known = _known_dates(tables, name)
+        _cache[key] = (frame, known)
+    return _cache[key]
+
+
+def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Return the dataset ``name`` as a typed, validated DataFrame.
+
+    Dates are ``datetime64``, counts nullable ``Int64``, enumerations categoricals, text ``str``;
+    the descriptor decides which is which. Invalid data raises ``DataError`` naming file, row and
+    field; nothing is coerced.
+
+    ``as_of`` (a date or "YYYY-MM-DD") gives the dataset as a reader could have known it that day:
+    only rows whose source was public on or before ``as_of`` and whose own date is not later. A
+    source dated only by month counts as public from the last day of that month. Rows whose source
+    has no known publication date are left out of every ``as_of`` view (and kept when ``as_of`` is
+    None), because nobody can say when they became known.
+    """
+    package = read_package(data_dir)
+    package.resource(name)  # unknown names fail here, listing the known ones
+    frame, known = _load_checked(package, name, dt.date.today())
+    frame = frame.copy()
+    if as_of is not None:
+        cutoff = pd.Timestamp(parse_as_of(as_of))
+        keep = known <= cutoff
+        if "date" in frame:
+            keep &= frame["date"] <= cutoff
+        frame = frame.loc[keep.to_numpy()].reset_index(drop=True)
+    frame.attrs = {"dataset": name, "as_of": None if as_of is None else parse_as_of(as_of).isoformat()}
+    return frame
+
+
+def sources(as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Return the sources table (publisher, title, URL, publication date, kind) as a DataFrame."""
+    return load("sources", as_of, data_dir=data_dir)
+
+
+def datasets(*, data_dir: str | Path | None = None) -> list[str]:
+    """Return the names of the datasets the package holds."""
+    return read_package(data_dir).resource_names

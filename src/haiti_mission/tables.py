@@ -1,0 +1,192 @@
+"""Read one CSV resource strictly against its schema.
+
+Every cell is parsed by the type its field declares and checked against the field's constraints;
+nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
+file, the row (the header is row 1) and the field.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .errors import Problem
+from .paths import display_path
+from .schema import Field, Package, Resource
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class Table:
+    """A parsed table: its resource, the file it came from, and one list of values per field."""
+
+    resource: Resource
+    file: str
+    columns: dict[str, list]
+    row_numbers: list[int]
+
+    @property
+    def row_count(self) -> int:
+        return len(self.row_numbers)
+
+
+def parse_cell(text: str, fld: Field):
+    """Return the value of ``text`` for ``fld``, or raise ValueError saying why it is not valid."""
+    if fld.type == "string":
+        return text
+    if fld.type == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f"{text!r} is not a whole number (write digits only, e.g. 1000, without separators, decimals or words)")
+        return int(text)
+    if fld.type == "number":
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(f"{text!r} is not a finite number")
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    if fld.type == "date":
+        if not _DATE.fullmatch(text):
+            raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+    if fld.type == "boolean":
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        raise ValueError(f"{text!r} is not a boolean (write true or false)")
+    raise ValueError(f"field type {fld.type!r} is not supported")
+
+
+def check_constraints(value, fld: Field) -> str | None:
+    """Return why ``value`` breaks a constraint of ``fld``, or None."""
+    if fld.enum is not None and value not in fld.enum:
+        return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
+    if fld.minimum is not None and value < fld.minimum:
+        return f"{value} is below the minimum of {fld.minimum:g}"
+    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
+        return f"{value!r} does not match the pattern {fld.pattern}"
+    return None
+
+
+def _check_header(header: list[str], resource: Resource, where: str) -> list[Problem]:
+    expected = resource.field_names
+    if header == expected:
+        return []
+    problems = []
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(Problem(where, 1, name, "column appears more than once in the header"))
+    for name in expected:
+        if name not in header:
+            problems.append(Problem(where, 1, name, "column is missing from the header"))
+    for name in header:
+        if name not in expected:
+            problems.append(Problem(where, 1, name, f"unexpected column; this table's columns are: {', '.join(expected)}"))
+    if not problems:
+        problems.append(Problem(where, 1, None, f"columns are out of order; expected: {', '.join(expected)}"))
+    return problems
+
+
+def decode(raw: bytes, where: str) -> tuple[str | None, list[Problem]]:
+    """Decode a resource's bytes as strict UTF-8 without byte-order mark."""
+    if not raw.strip():
+        return None, [Problem(where, None, None, "file is empty; it needs at least a header row")]
+    if raw.startswith(_BOM):
+        return None, [Problem(where, 1, None, "file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(where, row, None, f"file is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason}); save it as UTF-8")]
+
+
+def read_table(package: Package, resource: Resource) -> tuple[Table, list[Problem]]:
+    """Parse and check one resource's CSV; return the table and every problem found."""
+    path: Path = package.file_of(resource)
+    where = display_path(path)
+    empty = Table(resource, where, {f.name: [] for f in resource.fields}, [])
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return empty, [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
+    except IsADirectoryError:
+        return empty, [Problem(where, None, None, "is a folder, not a CSV file")]
+    text, problems = decode(raw, where)
+    if text is None:
+        return empty, problems
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        return empty, [Problem(where, 1, None, f"malformed CSV header: {exc}")]
+    header_problems = _check_header(header, resource, where)
+    if header_problems:
+        if len(header) == 1 and len(resource.fields) > 1 and any(sep in header[0] for sep in ";\t|"):
+            header_problems.insert(0, Problem(where, 1, None, "the header is a single column: the file seems to use another delimiter than a comma"))
+        return empty, header_problems
+
+    fields = resource.fields
+    columns: dict[str, list] = {f.name: [] for f in fields}
+    seen: dict[str, dict] = {f.name: {} for f in fields if f.unique}
+    pk_seen: dict[tuple, int] = {}
+    row_numbers: list[int] = []
+    row_number = 1
+    try:
+        for cells in reader:
+            row_number += 1
+            if not cells:
+                problems.append(Problem(where, row_number, None, "blank line; remove it"))
+                continue
+            if len(cells) != len(fields):
+                problems.append(Problem(where, row_number, None, f"has {len(cells)} cells, expected {len(fields)} (a truncated line, a stray comma, or another delimiter)"))
+                continue
+            for fld, text in zip(fields, cells):
+                value = None
+                if text == "":
+                    if fld.required:
+                        problems.append(Problem(where, row_number, fld.name, "a value is required"))
+                else:
+                    try:
+                        value = parse_cell(text, fld)
+                    except ValueError as exc:
+                        problems.append(Problem(where, row_number, fld.name, str(exc)))
+                    else:
+                        why = check_constraints(value, fld)
+                        if why:
+                            problems.append(Problem(where, row_number, fld.name, why))
+                        if fld.unique:
+                            first = seen[fld.name].setdefault(value, row_number)
+                            if first != row_number:
+                                what = "primary key" if resource.primary_key == (fld.name,) else "value"
+                                problems.append(Problem(where, row_number, fld.name, f"duplicate {what} {value!r} (first at row {first})"))
+                columns[fld.name].append(value)
+            row_numbers.append(row_number)
+            if resource.primary_key and len(resource.primary_key) > 1:
+                key = tuple(columns[k][-1] for k in resource.primary_key)
+                first = pk_seen.setdefault(key, row_number)
+                if first != row_number:
+                    problems.append(Problem(where, row_number, ",".join(resource.primary_key), f"duplicate primary key {key!r} (first at row {first})"))
+    except csv.Error as exc:
+        problems.append(Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}"))
+    # A single-field primary key is checked like a unique field.
+    if len(resource.primary_key) == 1:
+        pk = resource.primary_key[0]
+        if not resource.field(pk).unique:
+            firsts: dict = {}
+            for row, v in zip(row_numbers, columns[pk]):
+                first = firsts.setdefault(v, row)
+                if first != row and v is not None:
+                    problems.append(Problem(where, row, pk, f"duplicate primary key {v!r} (first at row {first})"))
+    return Table(resource, where, columns, row_numbers), problems

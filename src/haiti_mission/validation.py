@@ -1,0 +1,102 @@
+"""Validate the data package: every resource against its schema, the cross-table rules, and
+Frictionless Data's own validation of the descriptor and files."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from .errors import DataError, Problem
+from .paths import DESCRIPTOR, display_path
+from .rules import cross_checks
+from .schema import Package, read_package
+from .tables import Table, read_table
+
+
+@dataclass
+class ValidationReport:
+    """What validation found: the problems, and the rows checked per resource."""
+
+    problems: list[Problem] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        lines = [f"{name}: {count} rows" for name, count in self.rows.items()]
+        if self.ok:
+            lines.append("valid: no problems found")
+        else:
+            lines.append(f"INVALID: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}")
+            lines.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(lines)
+
+    def raise_if_invalid(self) -> None:
+        if self.problems:
+            raise DataError(self.problems)
+
+
+def check_tables(package: Package, names: list[str], today: date | None = None) -> tuple[dict[str, Table], list[Problem]]:
+    """Read the named resources (plus what their foreign keys point to) and check them all."""
+    wanted = list(names)
+    for name in names:
+        for fk in package.resource(name).foreign_keys:
+            if fk.resource not in wanted:
+                wanted.append(fk.resource)
+    tables: dict[str, Table] = {}
+    problems: list[Problem] = []
+    for name in wanted:
+        table, found = read_table(package, package.resource(name))
+        tables[name] = table
+        problems.extend(found)
+    # Cross-table rules are only meaningful once each table parsed cleanly.
+    if not problems:
+        problems.extend(cross_checks(tables, today or date.today()))
+    return tables, problems
+
+
+def _frictionless_problems(package: Package) -> list[Problem]:
+    """Run Frictionless validation and turn its errors into Problems."""
+    import frictionless  # heavy: imported only when a full validation is asked for
+
+    descriptor = package.folder / DESCRIPTOR
+    report = frictionless.validate(str(descriptor))
+    problems = []
+    where = display_path(descriptor)
+    for error in report.errors:
+        problems.append(Problem(where, None, None, f"frictionless: {error.message}"))
+    for task in report.tasks:
+        file = display_path(package.folder / task.name) if not task.place else display_path(package.folder / task.place)
+        for error in task.errors:
+            row = getattr(error, "row_number", None)
+            fld = getattr(error, "field_name", None)
+            problems.append(Problem(file, row, fld, f"frictionless {error.type}: {error.note or error.message}"))
+    return problems
+
+
+def validate(folder=None, *, today: date | None = None, use_frictionless: bool = True) -> ValidationReport:
+    """Check the whole package and return a ValidationReport (raises nothing).
+
+    ``folder`` is a data folder holding ``datapackage.json`` (default: the package's own data).
+    ``today`` is the date after which no date may lie (default: the real today).
+    """
+    report = ValidationReport()
+    try:
+        package = read_package(folder)
+    except DataError as exc:
+        report.problems.extend(exc.problems)
+        return report
+    tables, problems = check_tables(package, package.resource_names, today)
+    report.rows = {name: tables[name].row_count for name in package.resource_names}
+    report.problems.extend(problems)
+    if use_frictionless:
+        ours = {(p.file, p.row, p.field) for p in problems}
+        ours_files = {p.file for p in problems if p.row is None or p.row == 1}
+        for p in _frictionless_problems(package):
+            # Keep Frictionless's view only where ours said nothing about the same place.
+            if (p.file, p.row, p.field) in ours or p.file in ours_files:
+                continue
+            report.problems.append(p)
+    report.problems.sort(key=lambda p: (p.file, p.row or 0, p.field or "", p.message))
+    return report
