@@ -1,0 +1,104 @@
+"""Personnel: pledged against arrived or serving, per country; mission strength over time."""
+from __future__ import annotations
+
+import pandas as pd
+
+PLEDGE_MEASURES = ("pledged", "notified", "announced")
+
+
+def _numbered(pledges: pd.DataFrame, measures) -> pd.DataFrame:
+    p = pledges
+    return p[p["measure"].isin(measures) & p["personnel"].notna()]
+
+
+def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
+    """Return, per contributing country, what was pledged and the most that arrived or served.
+
+    - ``pledged_max``: the largest number attached to an announcement, notification or pledge (a
+      country's later figures are often tranches or partial deployments of the same promise, so
+      the largest stands for what it offered);
+    - ``pledged_latest``: the most recent such number, with ``pledged_date``;
+    - ``arrived``: people who landed in Haiti, adding each contingent once (when several sources
+      report the same arrival date the largest figure counts) and leaving rotations out;
+    - ``in_country_max``: the largest in-country snapshot for the country;
+    - ``served_max``: the larger of ``arrived`` and ``in_country_max``.
+    - ``status``: the latest status row (paused or withdrawn) when there is one.
+    Mission-wide rows (no country) are left out.
+    """
+    p = pledges[pledges["country"].notna()]
+    countries = sorted(p["country"].unique())
+    rows = []
+    for country in countries:
+        c = p[p["country"] == country]
+        pledged = _numbered(c, PLEDGE_MEASURES).sort_values(["date", "record_id"])
+        arrivals = c[(c["measure"] == "arrived") & (~c["is_rotation"].fillna(False)) & c["personnel"].notna()]
+        arrived = int(arrivals.groupby("date")["personnel"].max().sum()) if len(arrivals) else 0
+        snapshots = c[(c["measure"] == "in_country") & c["personnel"].notna()]
+        in_country_max = int(snapshots["personnel"].max()) if len(snapshots) else 0
+        status = c[c["measure"].isin(["paused", "withdrawn"])].sort_values("date")
+        rows.append({
+            "country": country,
+            "iso3": c["iso3"].dropna().iloc[0] if c["iso3"].notna().any() else None,
+            "force": ", ".join(sorted(c["force"].astype("str").unique())),
+            "pledged_latest": pledged["personnel"].iloc[-1] if len(pledged) else pd.NA,
+            "pledged_date": pledged["date"].iloc[-1] if len(pledged) else pd.NaT,
+            "pledged_max": pledged["personnel"].max() if len(pledged) else pd.NA,
+            "arrived": arrived,
+            "in_country_max": in_country_max,
+            "served_max": max(arrived, in_country_max),
+            "status": f"{status['measure'].iloc[-1]} ({status['date'].iloc[-1]:%Y-%m-%d})" if len(status) else "",
+        })
+    out = pd.DataFrame(rows, columns=["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "in_country_max", "served_max", "status"])
+    for col in ("pledged_latest", "pledged_max", "arrived", "in_country_max", "served_max"):
+        out[col] = out[col].astype("Int64")
+    out["pledged_date"] = pd.to_datetime(out["pledged_date"])
+    return out.sort_values(["served_max", "pledged_max", "country"], ascending=[False, False, True], na_position="last").reset_index(drop=True)
+
+
+def strength_over_time(pledges: pd.DataFrame) -> pd.DataFrame:
+    """Return the mission-wide in-country snapshots, one row per date (largest figure when sources differ)."""
+    p = pledges
+    rows = p[(p["measure"] == "in_country") & p["country"].isna() & p["personnel"].notna()]
+    rows = rows.sort_values(["date", "personnel"], ascending=[True, False]).groupby("date", as_index=False).head(1)
+    return rows[["date", "force", "personnel", "qualifier", "source_id"]].reset_index(drop=True)
+
+
+def strength_targets(pledges: pd.DataFrame) -> pd.DataFrame:
+    """Return the planned strengths and authorised ceilings, mission-wide, in date order.
+
+    A ceiling given in parts (uniformed and civilian) appears as several rows of the same date.
+    """
+    p = pledges
+    rows = p[p["measure"].isin(["planned", "authorised"]) & p["country"].isna() & p["personnel"].notna()]
+    return rows[["date", "force", "measure", "personnel", "qualifier", "personnel_type", "source_id"]].sort_values(["date", "measure"]).reset_index(drop=True)
+
+
+def current_targets(targets: pd.DataFrame) -> pd.DataFrame:
+    """Return, per measure and force, the largest figure of the latest date (the whole ceiling, not a part)."""
+    if targets.empty:
+        return targets
+    latest = targets[targets["date"] == targets.groupby(["measure", "force"], observed=True)["date"].transform("max")]
+    return latest.sort_values("personnel", ascending=False).groupby(["measure", "force"], observed=True).head(1).sort_values(["date", "measure"]).reset_index(drop=True)
+
+
+def headline(pledges: pd.DataFrame) -> dict:
+    """Return the figures a reader wants first: countries that pledged, people pledged, arrived, in country.
+
+    ``pledged`` adds each country's largest pledge (one number per country, same unit, same stage);
+    ``arrived`` adds each country's arrivals as in ``by_country``; ``in_country`` is the latest
+    mission-wide snapshot, with its date. Values are None when nothing is known.
+    """
+    per_country = by_country(pledges)
+    strength = strength_over_time(pledges)
+    latest = strength.iloc[-1] if len(strength) else None
+    with_number = per_country["pledged_max"].notna()
+    return {
+        "countries_pledging": int(len(per_country)),
+        "countries_with_number": int(with_number.sum()),
+        "pledged": int(per_country.loc[with_number, "pledged_max"].sum()) if with_number.any() else None,
+        "arrived": int(per_country["arrived"].sum()) if len(per_country) else 0,
+        "countries_arrived": int((per_country["arrived"] > 0).sum()) if len(per_country) else 0,
+        "in_country": int(latest["personnel"]) if latest is not None else None,
+        "in_country_qualifier": str(latest["qualifier"]) if latest is not None else None,
+        "in_country_date": latest["date"] if latest is not None else None,
+    }

@@ -1,0 +1,27 @@
+"""What a report notebook calls first: check its parameters, set the style, prepare captions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import style
+from .loading import load
+from .params import check_parameters
+from .present import Report
+
+
+@dataclass
+class Context:
+    """A report's checked parameters and its Report (captions, numbering)."""
+
+    params: dict
+    report: Report
+
+
+def start(notebook: str, **values) -> Context:
+    """Check ``values`` against ``notebook``'s parameters and return its Context.
+
+    A bad value stops the notebook here with a ParameterError naming the notebook and parameter.
+    """
+    params = check_parameters(notebook, **values)
+    style.apply()
+    return Context(params=params, report=Report(load("sources")))
