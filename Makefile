@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup reports test validate summary browser clean-venv lock
+.PHONY: setup reports test validate summary browser clean-venv lock lab notebooks
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet -c requirements.lock -e '.[test]'
+	@# Build matplotlib's font cache now, so its one-time notice never lands in a notebook output.
+	$(BIN)/python -c "import matplotlib.pyplot"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,6 +29,14 @@ reports: setup
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# JupyterLab on the notebooks, in the project's environment.
+lab: setup
+	$(BIN)/jupyter lab notebooks
+
+# Re-execute the committed notebooks in place after a data change (then review `git diff`).
+notebooks: setup
+	$(BIN)/haiti-mission notebooks
 
 validate: setup
 	$(BIN)/haiti-mission validate

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 DATA_ENV = "HAITI_MISSION_DATA"
+NOTEBOOKS_ENV = "HAITI_MISSION_NOTEBOOKS"
 DESCRIPTOR = "datapackage.json"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -43,7 +44,10 @@ def data_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """Return the folder holding the report notebooks."""
+    """Return the folder holding the report notebooks (``HAITI_MISSION_NOTEBOOKS`` overrides it)."""
+    override = os.environ.get(NOTEBOOKS_ENV)
+    if override:
+        return Path(override).expanduser().resolve()
     root = _checkout_root()
     if root is not None:
         return root / "notebooks"

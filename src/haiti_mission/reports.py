@@ -11,18 +11,15 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
-import sys
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from functools import partial
 from pathlib import Path
 
+from .parallel import parallel_map
 from .params import ParameterError, available_notebooks, check_types, check_values, notebook_parameters, notebook_path
 from .paths import notebooks_dir
 
 MANIFEST = "manifest.json"
-KERNEL = "python3"
 
 
 class ReportError(RuntimeError):
@@ -115,33 +112,18 @@ def plan_reports(only: list[str] | None = None, as_of: str | None = None, params
 
 # ---------------------------------------------------------------- executing one report
 
-def _failure_message(name: str, exc: BaseException) -> str:
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(exc, PapermillExecutionError):
-        return f"report {name!r} failed in cell {exc.cell_index} (execution count {exc.exec_count}): {exc.ename}: {exc.evalue}"
-    kind = type(exc).__name__
-    if kind == "DeadKernelError":
-        return f"report {name!r} failed: the kernel died ({exc})"
-    return f"report {name!r} failed: {kind}: {exc}"
-
-
-def build_report(plan: Plan, staging: str, data_version: str) -> dict:
+def build_report(plan: Plan, *, staging: str, data_version: str) -> dict:
     """Execute one notebook and write its notebook, HTML and figures into ``staging``.
 
     Returns the report's index entry. Raises ReportError naming the notebook and cell on failure.
     """
-    import papermill
-
     from . import render
+    from .execute import NotebookFailed, run_notebook
 
     try:
-        nb = papermill.execute_notebook(
-            str(notebook_path(plan.name)), None, parameters=plan.given, kernel_name=KERNEL,
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False, cwd=str(notebooks_dir()),
-        )
-    except Exception as exc:
-        raise ReportError(_failure_message(plan.name, exc)) from None
+        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name)
+    except NotebookFailed as exc:
+        raise ReportError(str(exc)) from None
     out = Path(staging)
     nb = render.clean_notebook(nb, plan.given)
     title = render.notebook_title(nb, plan.name)
@@ -161,11 +143,6 @@ def build_report(plan: Plan, staging: str, data_version: str) -> dict:
         "figures": [f"figures/{plan.name}/{f}" for f, _ in figures],
         "given": plan.given, "resolved": plan.resolved, "data_version": data_version,
     }
-
-
-def _worker_init() -> None:
-    # Workers leave Ctrl-C to the parent, which stops them and cleans up.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # ---------------------------------------------------------------- publishing atomically
@@ -258,13 +235,10 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     recover(out)
     staging = _prepare_staging(out)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
-    entries = {}
     try:
-        if jobs == 1:
-            for plan in _progress(plans, progress):
-                entries[plan.name] = build_report(plan, str(staging), version)
-        else:
-            entries = _run_parallel(plans, staging, version, jobs, progress)
+        _preload()
+        built = parallel_map(partial(build_report, staging=str(staging), data_version=version), plans, jobs, progress, "reports")
+        entries = {e["name"]: e for e in built}
         kept = {k: v for k, v in _read_manifest(staging)["reports"].items() if (staging / v["html"]).exists()}
         kept.update(entries)
         _write_index(staging, kept, version)
@@ -275,36 +249,11 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     return [entries[p.name] for p in plans]
 
 
-def _progress(items, enabled: bool, total: int | None = None):
-    from tqdm import tqdm
-
-    return tqdm(items, total=total, desc="reports", unit="report", disable=not enabled, file=sys.stderr, leave=False)
-
-
-def _run_parallel(plans: list[Plan], staging: Path, version: str, jobs: int, progress: bool) -> dict:
-    # fork: workers inherit the already imported papermill and nbconvert instead of importing them again.
-    import nbconvert  # noqa: F401  (imported here so that forked workers share it)
+def _preload() -> None:
+    """Import the heavy parts once, before workers fork, so no worker imports them again."""
+    import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 
     from . import render
 
     render._exporter()
-    entries = {}
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"), initializer=_worker_init)
-    try:
-        futures = {pool.submit(build_report, p, str(staging), version): p for p in plans}
-        bar = _progress(None, progress, total=len(futures))
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                entries[futures[future].name] = future.result()  # re-raises ReportError
-                bar.update(1)
-        bar.close()
-    except BaseException:
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-    return entries

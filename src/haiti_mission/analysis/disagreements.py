@@ -1,0 +1,188 @@
+"""Quantities that more than one source reports: every value side by side, disagreements flagged.
+
+Two rows report the same quantity when they share the dataset's quantity key (``QUANTITY_KEYS``)
+and their dates lie close together. Nothing is averaged or chosen here: each row keeps its value,
+qualifier and source, so a reader sees what the record holds and who said what.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import read_package
+from .provenance import with_sources
+
+# What makes two rows "the same quantity". An analysis choice, so written here, not in the descriptor.
+# - displacement: unit is kept although metric mostly implies it, so a share never meets a count.
+# - pledges: personnel_type keeps breakdowns apart (170 soldiers and 30 police of a 200 pledge are
+#   parts, not rival figures); is_rotation keeps a relief team apart from a reinforcement; force
+#   keeps the MSS and the GSF apart, because around the change both are reported on the same days
+#   (a pledge to the GSF before it existed, the MSS trust fund's total after it ended).
+# - funding: channel, stage and unit are never mixed anywhere in the package; force as for pledges.
+# An empty country or donor means a mission-wide figure; mission-wide rows form their own quantity.
+QUANTITY_KEYS: dict[str, tuple[str, ...]] = {
+    "displacement": ("metric", "area", "measure", "unit"),
+    "pledges": ("force", "country", "measure", "personnel_type", "is_rotation"),
+    "funding": ("force", "donor", "channel", "stage", "unit"),
+}
+DEFAULT_WINDOW_DAYS = 7
+MISSION_WIDE = "mission-wide"
+
+# Carried from each row unchanged; the value and record columns are renamed (see _descriptor_columns).
+_ROW_COLUMNS = ["date", "date_precision", "value", "qualifier", "source_id",
+                "source_publisher", "source_kind", "source_published", "source_published_precision", "record_id"]
+_GROUP_COLUMNS = ["differs", "min_value", "max_value", "source_count"]
+
+
+def quantity_key(dataset: str) -> tuple[str, ...]:
+    """Return the columns that identify one quantity in ``dataset``; ValueError for other datasets."""
+    try:
+        return QUANTITY_KEYS[dataset]
+    except KeyError:
+        known = ", ".join(QUANTITY_KEYS)
+        raise ValueError(f"no quantity key for dataset {dataset!r}; disagreements cover: {known}") from None
+
+
+def _descriptor_columns(dataset: str, data_dir=None) -> tuple[str, str]:
+    """Return the dataset's value column (its one numeric field) and record column (its primary key).
+
+    Read from the descriptor, the package's single source of truth, rather than named here.
+    """
+    resource = read_package(data_dir).resource(dataset)
+    numeric = [f.name for f in resource.fields if f.type in ("integer", "number")]
+    if len(numeric) != 1 or len(resource.primary_key) != 1:
+        raise ValueError(f"dataset {dataset!r} needs exactly one numeric field and a one-field primary key, "
+                         f"found {numeric} and {list(resource.primary_key)}")
+    return numeric[0], resource.primary_key[0]
+
+
+def _hashable(value):
+    """Key values as plain Python objects, with every kind of missing value the same None."""
+    return None if pd.isna(value) else value
+
+
+def window_groups(rows: pd.DataFrame, key: tuple[str, ...] | list[str], window_days: int) -> list[int]:
+    """Return a group number (1, 2, ...) for each row of ``rows``, which must be sorted by key, then date.
+
+    The rule: walking the rows in that order, a row joins the current group when it has the same
+    key and its date is at most ``window_days`` days after the date of the group's *first* row;
+    otherwise it starts a new group. Anchoring on the first row (not the previous one) keeps a
+    group from creeping along a series of weekly reports: no group spans more than
+    ``window_days`` days. Rows on the same day always share a group.
+    """
+    labels: list[int] = []
+    current, anchor, previous = 0, None, None
+    keys = zip(*(rows[c].tolist() for c in key)) if key else iter([()] * len(rows))
+    for values, date in zip(keys, rows["date"].tolist()):
+        values = tuple(_hashable(v) for v in values)
+        if current == 0 or values != previous or (date - anchor).days > window_days:
+            current += 1
+            anchor, previous = date, values
+        labels.append(current)
+    return labels
+
+
+def quantity_label(row: pd.Series, key: tuple[str, ...] | list[str]) -> str:
+    """Return the key values of ``row`` as one readable line: 'MSS · Kenya · arrived · police'.
+
+    An empty key value (no country or donor) reads 'mission-wide'; a true boolean reads as its
+    column name ('is_rotation') and a false one is left out.
+    """
+    parts = []
+    for column in key:
+        value = row[column]
+        if pd.isna(value):
+            parts.append(MISSION_WIDE)
+        elif isinstance(value, (bool, np.bool_)):
+            if value:
+                parts.append(column)
+        else:
+            parts.append(str(value))
+    return " · ".join(parts)
+
+
+def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
+                  window_days: int = DEFAULT_WINDOW_DAYS, *, data_dir=None) -> pd.DataFrame:
+    """Return every value of each quantity that two or more sources report, one row per value.
+
+    ``frame`` is a numeric dataset as ``haiti_mission.load`` gives it (displacement, pledges or
+    funding), ``sources`` the sources table. Rows without a number are ignored. Rows are grouped
+    by ``quantity_key(dataset)`` and date (see ``window_groups`` for the exact rule); only groups
+    whose rows come from at least two distinct sources are kept, so one source restating itself
+    is not a disagreement.
+
+    Columns: ``group_id`` ("pledges-001"), ``quantity`` (readable key), the key columns, ``date``,
+    ``date_precision``, ``value`` (the dataset's number, in its unit: persons, people or money),
+    ``qualifier``, ``source_id``, ``source_publisher``, ``source_kind``, ``source_published`` (with
+    ``source_published_precision``), ``record_id``, then per group ``differs`` (the values are not all equal), ``min_value``,
+    ``max_value``, ``source_count`` (distinct sources), and the row's ``note``. Groups are ordered
+    by key then first date; rows within a group by date then record id.
+    """
+    if window_days < 0:
+        raise ValueError(f"window_days must be zero or more, got {window_days}")
+    key = list(quantity_key(dataset))
+    value_column, record_column = _descriptor_columns(dataset, data_dir)
+    rows = frame[frame[value_column].notna()]
+    rows = rows.rename(columns={value_column: "value", record_column: "record_id"})
+    rows = with_sources(rows, sources)
+    # The precision travels with the publication date: a month-dated source is not "published on the 1st".
+    precision = sources[["source_id", "published_precision"]].rename(columns={"published_precision": "source_published_precision"})
+    rows = rows.merge(precision, on="source_id", how="left", validate="many_to_one")
+    # A stable sort on a unique record id makes the order, and so the group numbers, deterministic.
+    rows = rows.sort_values([*key, "date", "record_id"], na_position="last", kind="stable").reset_index(drop=True)
+    rows["group"] = window_groups(rows, key, window_days)
+    by_group = rows.groupby("group")
+    rows["source_count"] = by_group["source_id"].transform("nunique").astype("Int64")
+    rows = rows[rows["source_count"] >= 2].copy()
+    by_group = rows.groupby("group")
+    rows["min_value"] = by_group["value"].transform("min")
+    rows["max_value"] = by_group["value"].transform("max")
+    rows["differs"] = (rows["min_value"] != rows["max_value"]).astype("bool")
+    # Number the kept groups 1, 2, ... in output order, so ids do not depend on the dropped ones.
+    numbers = {g: i for i, g in enumerate(dict.fromkeys(rows["group"].tolist()), start=1)}
+    rows["group_id"] = [f"{dataset}-{numbers[g]:03d}" for g in rows["group"]]
+    rows["quantity"] = [quantity_label(r, key) for _, r in rows[key].iterrows()]
+    columns = ["group_id", "quantity", *key, *_ROW_COLUMNS, *_GROUP_COLUMNS, "note"]
+    return rows[columns].reset_index(drop=True)
+
+
+def summarise(table: pd.DataFrame, datasets=None) -> pd.DataFrame:
+    """Return, per dataset of an ``all_disagreements`` table, the number of groups and of differing ones.
+
+    ``datasets`` lists the rows wanted, in order (default: those in ``table``); a dataset without
+    any group gets zeros.
+    """
+    groups = table.drop_duplicates("group_id")
+    names = list(dict.fromkeys(groups["dataset"])) if datasets is None else list(datasets)
+    counts = {
+        name: (int((groups["dataset"] == name).sum()), int(((groups["dataset"] == name) & groups["differs"].astype("bool")).sum()))
+        for name in names
+    }
+    return pd.DataFrame({"dataset": names, "groups": [counts[n][0] for n in names], "differing": [counts[n][1] for n in names]})
+
+
+def all_disagreements(window_days: int = DEFAULT_WINDOW_DAYS, as_of=None, datasets=None, *, data_dir=None) -> pd.DataFrame:
+    """Return ``disagreements`` for every numeric dataset (or those named), loaded with ``as_of``.
+
+    The one function here that reads data, and only through ``haiti_mission.load``. A ``dataset``
+    column comes first; key columns of the other datasets are empty. ``as_of`` limits the rows to
+    what was public on that day, as ``load`` does.
+    """
+    from ..loading import load, sources
+
+    names = list(QUANTITY_KEYS) if datasets is None else list(dict.fromkeys(datasets))
+    for name in names:
+        quantity_key(name)  # unknown names fail before anything is loaded
+    source_table = sources(data_dir=data_dir)
+    parts = []
+    for name in names:
+        found = disagreements(load(name, as_of, data_dir=data_dir), name, source_table, window_days, data_dir=data_dir)
+        parts.append(found.assign(dataset=name))
+    keys = list(dict.fromkeys(c for name in names for c in QUANTITY_KEYS[name]))
+    columns = ["dataset", "group_id", "quantity", *keys, *_ROW_COLUMNS, *_GROUP_COLUMNS, "note"]
+    non_empty = [p for p in parts if len(p)]
+    if not non_empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    # Categoricals of different datasets hold different categories; as text they concatenate cleanly.
+    non_empty = [p.astype({c: "str" for c in p.columns if isinstance(p[c].dtype, pd.CategoricalDtype)}) for p in non_empty]
+    return pd.concat(non_empty, ignore_index=True).reindex(columns=columns)

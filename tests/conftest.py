@@ -1,0 +1,24 @@
+"""Shared fixtures: the real data folder, and temporary copies of it to break on purpose."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch) -> Path:
+    """A fresh copy of data/ that the package reads instead of the real one (HAITI_MISSION_DATA)."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA, target)
+    monkeypatch.setenv("HAITI_MISSION_DATA", str(target))
+    return target
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes, to prove nothing was written or changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
