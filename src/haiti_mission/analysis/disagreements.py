@@ -112,11 +112,15 @@ def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
     is not a disagreement.
 
     Columns: ``group_id`` ("pledges-001"), ``quantity`` (readable key), the key columns, ``date``,
-    ``date_precision``, ``value`` (the dataset's number, in its unit: persons, people or money),
-    ``qualifier``, ``source_id``, ``source_publisher``, ``source_kind``, ``source_published`` (with
-    ``source_published_precision``), ``record_id``, then per group ``differs`` (the values are not all equal), ``min_value``,
-    ``max_value``, ``source_count`` (distinct sources), and the row's ``note``. Groups are ordered
-    by key then first date; rows within a group by date then record id.
+    ``date_precision``, ``value`` (the dataset's number: people for pledges, in ``unit`` for the
+    others), ``qualifier``, ``source_id``, ``source_publisher``, ``source_kind``,
+    ``source_published`` and ``source_published_precision``, ``record_id``; then per group
+    ``differs`` (the values are not all equal; qualifiers are not compared), ``min_value``,
+    ``max_value``, ``source_count`` (distinct sources); last the row's ``note``. Groups are
+    ordered by key then first date, rows within a group by date then record id.
+
+    A group is a candidate for the reader, not a verdict: two contingents landing on consecutive
+    days, or a total and its parts recorded under one key, also meet the rule; the notes say which.
     """
     if window_days < 0:
         raise ValueError(f"window_days must be zero or more, got {window_days}")
