@@ -7,6 +7,7 @@ file, the row (the header is row 1) and the field.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 import re
@@ -22,6 +23,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOM = b"\xef\xbb\xbf"
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -107,21 +109,59 @@ def decode(raw: bytes, where: str) -> tuple[str | None, list[Problem]]:
     try:
         return raw.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        row = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(where, row, None, f"file is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason}); save it as UTF-8")]
+        row, column = _locate_undecodable(raw)
+        return None, [Problem(where, row, column, f"file is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason}); save it as UTF-8")]
+
+
+def _locate_undecodable(raw: bytes) -> tuple[int, str | None]:
+    """Return the CSV row (header = row 1) and, below the header, the column of the first byte
+    that is not UTF-8. Rows are CSV records, not lines: a quoted cell may span several lines."""
+    # surrogateescape turns each undecodable byte into a lone surrogate, which valid text never holds.
+    text = raw.decode("utf-8", errors="surrogateescape")
+    header: list[str] | None = None
+    try:
+        for row, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            header = cells if header is None else header
+            for col, cell in enumerate(cells):
+                if _UNDECODABLE.search(cell):
+                    return row, header[col] if row > 1 and col < len(header) else None
+    except csv.Error:
+        pass
+    return text[: _UNDECODABLE.search(text).start()].count("\n") + 1, None
+
+
+_parsed: dict[tuple, tuple[Table, list[Problem]]] = {}
 
 
 def read_table(package: Package, resource: Resource) -> tuple[Table, list[Problem]]:
-    """Parse and check one resource's CSV; return the table and every problem found."""
+    """Parse and check one resource's CSV; return the table and every problem found.
+
+    Parsing is cached by the file's content and the resource's schema, so loading every dataset
+    reads sources.csv once, not once per dataset. Callers must not modify the returned table.
+    """
     path: Path = package.file_of(resource)
     where = display_path(path)
-    empty = Table(resource, where, {f.name: [] for f in resource.fields}, [])
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return empty, [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
+        return _empty(resource, where), [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
     except IsADirectoryError:
-        return empty, [Problem(where, None, None, "is a folder, not a CSV file")]
+        return _empty(resource, where), [Problem(where, None, None, "is a folder, not a CSV file")]
+    key = (hashlib.blake2b(raw, digest_size=16).digest(), where, resource.fields, resource.primary_key)
+    if key not in _parsed:
+        if len(_parsed) > 64:
+            _parsed.clear()
+        _parsed[key] = _parse(raw, resource, where)
+    table, problems = _parsed[key]
+    return table, list(problems)
+
+
+def _empty(resource: Resource, where: str) -> Table:
+    return Table(resource, where, {f.name: [] for f in resource.fields}, [])
+
+
+def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Problem]]:
+    empty = _empty(resource, where)
     text, problems = decode(raw, where)
     if text is None:
         return empty, problems

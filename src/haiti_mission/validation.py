@@ -70,7 +70,8 @@ def _frictionless_problems(package: Package) -> list[Problem]:
         file = display_path(package.folder / task.name) if not task.place else display_path(package.folder / task.place)
         for error in task.errors:
             row = getattr(error, "row_number", None)
-            fld = getattr(error, "field_name", None)
+            # Cell errors name one field; foreign-key errors name theirs as a list.
+            fld = getattr(error, "field_name", None) or ",".join(getattr(error, "field_names", None) or []) or None
             problems.append(Problem(file, row, fld, f"frictionless {error.type}: {error.note or error.message}"))
     return problems
 
@@ -92,10 +93,23 @@ def validate(folder=None, *, today: date | None = None, use_frictionless: bool =
     report.problems.extend(problems)
     if use_frictionless:
         ours = {(p.file, p.row, p.field) for p in problems}
+        ours_rows = {(p.file, p.row) for p in problems}
         ours_files = {p.file for p in problems if p.row is None or p.row == 1}
+        files_with_problems = {p.file for p in problems}
+        # Frictionless reads a table's foreign-key targets while checking it and blames the table
+        # for the target's faults: once ours found a target broken, that is noise.
+        dependants = {
+            display_path(package.file_of(r)) for r in package.resources
+            if any(display_path(package.file_of(package.resource(fk.resource))) in files_with_problems for fk in r.foreign_keys)
+        }
         for p in _frictionless_problems(package):
-            # Keep Frictionless's view only where ours said nothing about the same place.
-            if (p.file, p.row, p.field) in ours or p.file in ours_files:
+            if p.file in dependants:
+                continue
+            # Keep Frictionless's view only where ours said nothing about the same place: a row
+            # (Frictionless often names no field) or, for its file-level errors, the file.
+            if (p.file, p.row, p.field) in ours or p.file in ours_files or (p.file, p.row) in ours_rows:
+                continue
+            if p.row is None and p.file in files_with_problems:
                 continue
             report.problems.append(p)
     report.problems.sort(key=lambda p: (p.file, p.row or 0, p.field or "", p.message))
