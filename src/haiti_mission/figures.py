@@ -105,7 +105,8 @@ def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str
         color, dash = styles.get(str(measure), (MUTED, "-"))
         ax.axhline(float(latest["personnel"]), color=color, linestyle=dash, linewidth=1.2, label=f"{measure} ({force}): {int(latest['personnel']):,}")
     ax.yaxis.set_major_formatter(_thousands)
-    ax.set_ylim(bottom=0)
+    highest = max([float(strength["personnel"].max()) if len(strength) else 0.0, float(targets["personnel"].max()) if len(targets) else 0.0])
+    ax.set_ylim(0, highest * 1.3)  # headroom keeps the legend clear of the ceiling line
     ax.set_ylabel("people")
     _date_axis(ax)
     ax.legend(loc="upper left", fontsize=8)
