@@ -22,12 +22,15 @@ _VOLATILE_CELL_KEYS = ("execution", "papermill")
 def clean_notebook(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
     """Return a copy of an executed notebook without volatile metadata.
 
-    Papermill's timestamps, durations, environment and input/output paths go; the parameters the
-    run used are kept under ``metadata.papermill.parameters``.
+    Papermill's timestamps, durations, environment and input/output paths go, and so does the
+    kernel's Python version; the parameters the run used are kept under
+    ``metadata.papermill.parameters``.
     """
     nb = copy.deepcopy(nb)
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
+    # The kernel's Python patch version would make notebooks differ between machines for nothing.
+    nb.metadata.get("language_info", {}).pop("version", None)
     if parameters:
         nb.metadata["papermill"] = {"parameters": dict(sorted(parameters.items()))}
     for cell in nb.cells:
