@@ -266,6 +266,16 @@ def location(case: Case) -> str:
     return text + ": "
 
 
+# Each case below breaks a copy of a file on purpose, so validate() also says that the file no
+# longer matches the size and hash its descriptor records; that notice is tested in
+# test_integrity.py and left out here.
+CHANGED = "file changed without its descriptor"
+
+
+def table_problems(problems):
+    return [p for p in problems if CHANGED not in p.message]
+
+
 def matching(problems, case: Case):
     return [
         p for p in problems
@@ -302,7 +312,8 @@ def test_validate_report_names_every_problem_precisely(data_copy, case):
     before = snapshot(data_copy)
     report = hm.validate(data_copy)
     assert not report.ok
-    assert report.problems == matching(report.problems, case), str(report)
+    problems = table_problems(report.problems)
+    assert problems == matching(problems, case), str(report)
     assert snapshot(data_copy) == before
 
 
@@ -329,7 +340,7 @@ def test_full_cli_refuses_dangling_source_with_row_and_field(data_copy):
     before = snapshot(data_copy)
     result = run_cli("validate", "--data-dir", str(data_copy))
     assert result.returncode == 1
-    problems = [line for line in result.stdout.splitlines() if line.startswith("  - ")]
+    problems = [line for line in result.stdout.splitlines() if line.startswith("  - ") and CHANGED not in line]
     assert len(problems) == 1, result.stdout
     assert f'displacement.csv, row {ROW}, field "source_id": ' in problems[0]
     assert snapshot(data_copy) == before
@@ -341,9 +352,10 @@ def test_validate_locates_what_only_frictionless_sees(data_copy):
     set_cell(data_copy, "displacement", ROW, "measure", "stocks")
     set_cell(data_copy, "displacement", ROW + 2, "source_id", "nobody-20240101-not-a-source")
     report = hm.validate(data_copy)
-    located = [(Path(p.file).name, p.row, p.field) for p in report.problems]
+    problems = table_problems(report.problems)
+    located = [(Path(p.file).name, p.row, p.field) for p in problems]
     assert located == [("displacement.csv", ROW, "measure"), ("displacement.csv", ROW + 2, "source_id")], str(report)
-    assert "frictionless foreign-key" in report.problems[1].message
+    assert "frictionless foreign-key" in problems[1].message
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import importlib
 import sys
 
 # One module per concern; each adds its own sub-commands.
-COMMAND_MODULES = ["data", "reports", "notebooks", "interop", "compare"]
+COMMAND_MODULES = ["data", "integrity", "reports", "notebooks", "interop", "compare"]
 
 
 def build_parser() -> argparse.ArgumentParser:

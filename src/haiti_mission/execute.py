@@ -1,6 +1,7 @@
 """Run one notebook with papermill, quietly, and turn failures into clear messages."""
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -11,11 +12,22 @@ class NotebookFailed(RuntimeError):
     """A notebook did not run to the end; the message names the notebook and, where known, the cell."""
 
 
-def _kernel_manager(log_path: Path):
-    """A kernel manager whose kernel writes its own log to ``log_path`` instead of our terminal."""
+def _kernel_manager(work_dir: Path):
+    """A kernel manager whose kernel keeps its files in ``work_dir``: its log (instead of our
+    terminal) and its connection file (instead of the system's temporary folder), so that a run
+    that is killed leaves nothing behind that the next run's clean-up does not remove."""
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
 
-    class LoggingKernelManager(AsyncKernelManager):
+    log_path = work_dir / "kernel.log"
+
+    class WorkDirKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if not self.connection_file:
+                self.connection_file = str(work_dir / f"kernel-{uuid.uuid4().hex}.json")
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # Kernel start-up warnings belong in a log, not in the user's terminal.
             log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it until it exits
@@ -23,7 +35,11 @@ def _kernel_manager(log_path: Path):
             kw.setdefault("stderr", log)
             return await super()._async_launch_kernel(kernel_cmd, **kw)
 
-    return LoggingKernelManager
+    return WorkDirKernelManager
+
+
+# Printed by every kernel at start-up; it says nothing about why one died.
+_LOG_NOISE = ("Kernel is running over TCP without encryption",)
 
 
 def _tail(path: Path, lines: int = 5) -> str:
@@ -31,7 +47,7 @@ def _tail(path: Path, lines: int = 5) -> str:
         text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except FileNotFoundError:
         return ""
-    return "\n".join(text[-lines:])
+    return "\n".join([line for line in text if not any(n in line for n in _LOG_NOISE)][-lines:])
 
 
 def failure_message(name: str, exc: BaseException, kernel_log: Path | None = None) -> str:
@@ -46,21 +62,23 @@ def failure_message(name: str, exc: BaseException, kernel_log: Path | None = Non
     return f"notebook {name!r} failed: {type(exc).__name__}: {exc}"
 
 
-def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = None):
+def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = None, work_dir: Path | None = None):
     """Execute the notebook at ``path`` with ``parameters`` (papermill, kernel python3).
 
-    Returns the executed notebook node; raises NotebookFailed with the cell and error on failure.
+    The kernel's log and connection file go to ``work_dir`` (default: a temporary folder removed
+    afterwards). Returns the executed notebook node; raises NotebookFailed with the cell and error
+    on failure.
     """
     import papermill
 
     name = name or path.stem
-    with tempfile.TemporaryDirectory(prefix="hm-kernel-") as tmp:
-        log = Path(tmp) / "kernel.log"
+    with tempfile.TemporaryDirectory(prefix="hm-kernel-") if work_dir is None else contextlib.nullcontext(work_dir) as folder:
+        folder = Path(folder)
         try:
             return papermill.execute_notebook(
                 str(path), None, parameters=parameters, kernel_name=KERNEL, progress_bar=False,
                 log_output=False, request_save_on_cell_execute=False, cwd=str(cwd),
-                kernel_manager_class=_kernel_manager(log),
+                kernel_manager_class=_kernel_manager(folder),
             )
         except Exception as exc:
-            raise NotebookFailed(failure_message(name, exc, log)) from None
+            raise NotebookFailed(failure_message(name, exc, folder / "kernel.log")) from None

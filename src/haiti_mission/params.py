@@ -11,6 +11,7 @@ import ast
 import datetime as dt
 import io
 import json
+import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +42,25 @@ class Parameter:
     help: str
 
 
+# A report's name becomes file and folder names in the output: plain names only (no hidden files,
+# no separators, nothing a shell or a browser would read differently).
+REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
 def available_notebooks() -> list[str]:
-    """Return the names of the report notebooks (file names without .ipynb), sorted."""
-    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+    """Return the names of the report notebooks (file names without .ipynb), sorted.
+
+    Files whose names are not plain report names (hidden files, editor backups) are not reports.
+    """
+    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if REPORT_NAME.fullmatch(p.stem) and p.is_file())
 
 
 def notebook_path(name: str) -> Path:
     """Return the path of report notebook ``name``, refusing names that are not plain report names."""
     known = available_notebooks()
     if name not in known:
-        raise ParameterError(name, None, f"no such report notebook; available: {', '.join(known)}")
+        listed = ", ".join(known) or f"none (no notebooks in {notebooks_dir()})"
+        raise ParameterError(name, None, f"no such report notebook; available: {listed}")
     return notebooks_dir() / f"{name}.ipynb"
 
 

@@ -6,6 +6,7 @@ constraints, keys. Everything else in the package reads it from here.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -92,22 +93,51 @@ class Package:
     def file_of(self, resource: Resource) -> Path:
         return self.folder / resource.path
 
+    def holds(self, path: Path) -> bool:
+        """Whether ``path``, symbolic links followed, lies inside the data folder."""
+        return Path(path).resolve().is_relative_to(self.folder.resolve())
+
 
 def _as_tuple(value) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list) else (value,)
 
 
+def _names(value) -> tuple[str, ...] | None:
+    """A field name or a list of field names as a tuple, or None if it is neither."""
+    names = _as_tuple(value)
+    return names if names and all(isinstance(n, str) and n for n in names) else None
+
+
 def _parse_field(spec: dict, where: str, problems: list[Problem]) -> Field | None:
+    if not isinstance(spec, dict):
+        problems.append(Problem(where, None, None, f"a field must be an object with a name and a type, not {spec!r}"))
+        return None
     name = spec.get("name")
     if not isinstance(name, str) or not name:
         problems.append(Problem(where, None, None, "a field has no name"))
         return None
     ftype = spec.get("type", "string")
-    if ftype not in SUPPORTED_TYPES:
+    if not isinstance(ftype, str) or ftype not in SUPPORTED_TYPES:
         problems.append(Problem(where, None, name, f"unknown field type {ftype!r}; expected one of {', '.join(sorted(SUPPORTED_TYPES))}"))
         return None
     c = spec.get("constraints", {})
-    enum = c.get("enum")
+    if not isinstance(c, dict):
+        problems.append(Problem(where, None, name, "constraints must be an object"))
+        return None
+    enum, minimum, pattern = c.get("enum"), c.get("minimum"), c.get("pattern")
+    if enum is not None and not (isinstance(enum, list) and all(isinstance(v, str) for v in enum)):
+        problems.append(Problem(where, None, name, "constraint enum must be a list of text values"))
+        return None
+    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float))):
+        problems.append(Problem(where, None, name, f"constraint minimum must be a number, not {minimum!r}"))
+        return None
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            problems.append(Problem(where, None, name, f"constraint pattern {pattern!r} is not a valid regular expression ({exc})"))
+            return None
+    descriptions = spec.get("enumDescriptions", {})
     return Field(
         name=name,
         type=ftype,
@@ -115,11 +145,11 @@ def _parse_field(spec: dict, where: str, problems: list[Problem]) -> Field | Non
         required=bool(c.get("required", False)),
         unique=bool(c.get("unique", False)),
         enum=tuple(enum) if enum is not None else None,
-        minimum=c.get("minimum"),
-        pattern=c.get("pattern"),
+        minimum=minimum,
+        pattern=pattern,
         unit=spec.get("unit"),
         hxl=spec.get("hxl"),
-        enum_descriptions=dict(spec.get("enumDescriptions", {})),
+        enum_descriptions=dict(descriptions) if isinstance(descriptions, dict) else {},
     )
 
 
@@ -131,14 +161,40 @@ def _safe_resource_path(path: object) -> bool:
     return not p.is_absolute() and ".." not in p.parts and "\\" not in path and ":" not in path
 
 
+def _parse_foreign_keys(schema: dict, names: list[str], where: str, problems: list[Problem]) -> list[ForeignKey]:
+    specs = schema.get("foreignKeys", [])
+    if not isinstance(specs, list):
+        problems.append(Problem(where, None, None, "foreignKeys must be a list"))
+        return []
+    fks = []
+    for fk in specs:
+        ref = fk.get("reference") if isinstance(fk, dict) else None
+        fields = _names(fk.get("fields")) if isinstance(fk, dict) else None
+        ref_fields = _names(ref.get("fields")) if isinstance(ref, dict) else None
+        if fields is None or ref_fields is None or not isinstance(ref.get("resource"), str) or len(fields) != len(ref_fields):
+            problems.append(Problem(where, None, None, f"foreign key {fk!r} must name its fields and a reference with a resource and as many fields"))
+            continue
+        for name in fields:
+            if name not in names:
+                problems.append(Problem(where, None, name, "foreign key names a field that does not exist"))
+        fks.append(ForeignKey(fields, ref["resource"], ref_fields))
+    return fks
+
+
 def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
     """Turn a descriptor dictionary into a Package, or raise DataError naming what is wrong."""
     problems: list[Problem] = []
     resources = []
     if not isinstance(raw.get("resources"), list) or not raw["resources"]:
         raise DataError([Problem(where, None, None, "the descriptor has no resources list")])
-    for spec in raw["resources"]:
-        rname = spec.get("name", "?")
+    for number, spec in enumerate(raw["resources"], start=1):
+        if not isinstance(spec, dict):
+            problems.append(Problem(where, None, None, f"resource {number} must be an object with a name, a path and a schema, not {spec!r}"))
+            continue
+        rname = spec.get("name")
+        if not isinstance(rname, str) or not rname:
+            problems.append(Problem(where, None, None, f"resource {number} has no name"))
+            continue
         rwhere = f"{where} (resource {rname!r})"
         path = spec.get("path")
         if not _safe_resource_path(path):
@@ -153,29 +209,39 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
         names = [f.name for f in fields]
         for dup in sorted({n for n in names if names.count(n) > 1}):
             problems.append(Problem(rwhere, None, dup, "field is defined twice"))
-        pk = _as_tuple(schema.get("primaryKey", []))
+        pk = _names(schema.get("primaryKey", [])) if schema.get("primaryKey", []) != [] else ()
+        if pk is None:
+            problems.append(Problem(rwhere, None, None, "primaryKey must be a field name or a list of field names"))
+            pk = ()
         for key in pk:
             if key not in names:
                 problems.append(Problem(rwhere, None, key, "primary key names a field that does not exist"))
-        fks = []
-        for fk in schema.get("foreignKeys", []):
-            ref = fk.get("reference", {})
-            fks.append(ForeignKey(_as_tuple(fk["fields"]), ref.get("resource", ""), _as_tuple(ref.get("fields", []))))
+        fks = _parse_foreign_keys(schema, names, rwhere, problems)
+        licenses = spec.get("licenses", [])
         resources.append(Resource(
             name=rname, path=path, title=spec.get("title", rname), description=spec.get("description", ""),
             fields=tuple(fields), primary_key=pk, foreign_keys=tuple(fks),
-            hash=spec.get("hash"), bytes=spec.get("bytes"), licenses=tuple(spec.get("licenses", [])),
+            hash=spec.get("hash"), bytes=spec.get("bytes"), licenses=tuple(licenses) if isinstance(licenses, list) else (),
         ))
     names = [r.name for r in resources]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(Problem(f"{where} (resource {dup!r})", None, None, "two resources have this name"))
+    by_name = {r.name: r for r in resources}
     for r in resources:
         for fk in r.foreign_keys:
-            if fk.resource not in names:
+            target = by_name.get(fk.resource)
+            if target is None:
                 problems.append(Problem(f"{where} (resource {r.name!r})", None, ",".join(fk.fields), f"foreign key refers to unknown resource {fk.resource!r}"))
+                continue
+            for name in fk.reference_fields:
+                if name not in target.field_names:
+                    problems.append(Problem(f"{where} (resource {r.name!r})", None, ",".join(fk.fields), f"foreign key refers to field {name!r}, which {fk.resource} does not have"))
     if problems:
         raise DataError(problems)
+    licenses = raw.get("licenses", [])
     return Package(
         folder=folder, name=raw.get("name", ""), title=raw.get("title", ""), description=raw.get("description", ""),
-        version=str(raw.get("version", "")), licenses=tuple(raw.get("licenses", [])), resources=tuple(resources), raw=raw,
+        version=str(raw.get("version", "")), licenses=tuple(licenses) if isinstance(licenses, list) else (), resources=tuple(resources), raw=raw,
     )
 
 

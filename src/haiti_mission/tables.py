@@ -141,6 +141,9 @@ def read_table(package: Package, resource: Resource) -> tuple[Table, list[Proble
     """
     path: Path = package.file_of(resource)
     where = display_path(path)
+    if not package.holds(path):
+        # The descriptor's path is a plain relative name, so only a symbolic link can lead here.
+        return _empty(resource, where), [Problem(where, None, None, "leads outside the data folder (a symbolic link?); a resource must be a file inside it")]
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -188,6 +191,9 @@ def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Prob
             row_number += 1
             if not cells:
                 problems.append(Problem(where, row_number, None, "blank line; remove it"))
+                continue
+            if cells == header:
+                problems.append(Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it"))
                 continue
             if len(cells) != len(fields):
                 problems.append(Problem(where, row_number, None, f"has {len(cells)} cells, expected {len(fields)} (a truncated line, a stray comma, or another delimiter)"))

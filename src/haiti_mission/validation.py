@@ -1,11 +1,13 @@
-"""Validate the data package: every resource against its schema, the cross-table rules, and
-Frictionless Data's own validation of the descriptor and files."""
+"""Validate the data package: every resource against its schema, the cross-table rules, the size
+and hash the descriptor records for each file, and Frictionless Data's own validation of the
+descriptor and files."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
 from .errors import DataError, Problem
+from .integrity import hash_problems
 from .paths import DESCRIPTOR, display_path
 from .rules import cross_checks
 from .schema import Package, read_package
@@ -56,8 +58,8 @@ def check_tables(package: Package, names: list[str], today: date | None = None) 
     return tables, problems
 
 
-def _frictionless_problems(package: Package) -> list[Problem]:
-    """Run Frictionless validation and turn its errors into Problems."""
+def _frictionless_problems(package: Package) -> list[tuple[str, Problem]]:
+    """Run Frictionless validation; return its errors as (error type, Problem) pairs."""
     import frictionless  # heavy: imported only when a full validation is asked for
 
     descriptor = package.folder / DESCRIPTOR
@@ -65,15 +67,20 @@ def _frictionless_problems(package: Package) -> list[Problem]:
     problems = []
     where = display_path(descriptor)
     for error in report.errors:
-        problems.append(Problem(where, None, None, f"frictionless: {error.message}"))
+        problems.append((error.type, Problem(where, None, None, f"frictionless: {error.message}")))
     for task in report.tasks:
         file = display_path(package.folder / task.name) if not task.place else display_path(package.folder / task.place)
         for error in task.errors:
             row = getattr(error, "row_number", None)
             # Cell errors name one field; foreign-key errors name theirs as a list.
             fld = getattr(error, "field_name", None) or ",".join(getattr(error, "field_names", None) or []) or None
-            problems.append(Problem(file, row, fld, f"frictionless {error.type}: {error.note or error.message}"))
+            problems.append((error.type, Problem(file, row, fld, f"frictionless {error.type}: {error.note or error.message}")))
     return problems
+
+
+# Frictionless's own size and hash checks: ours say the same with the fix, so theirs is dropped
+# for a file ours already reported.
+_FRICTIONLESS_RECORD_ERRORS = {"hash-count", "byte-count"}
 
 
 def validate(folder=None, *, today: date | None = None, use_frictionless: bool = True) -> ValidationReport:
@@ -91,7 +98,12 @@ def validate(folder=None, *, today: date | None = None, use_frictionless: bool =
     tables, problems = check_tables(package, package.resource_names, today)
     report.rows = {name: tables[name].row_count for name in package.resource_names}
     report.problems.extend(problems)
-    if use_frictionless:
+    recorded = hash_problems(package)
+    report.problems.extend(recorded)
+    # A file leading outside the data folder is not opened by anyone, Frictionless included.
+    escapes = any(not package.holds(package.file_of(r)) for r in package.resources)
+    if use_frictionless and not escapes:
+        changed = {p.file for p in recorded}
         ours = {(p.file, p.row, p.field) for p in problems}
         ours_rows = {(p.file, p.row) for p in problems}
         ours_files = {p.file for p in problems if p.row is None or p.row == 1}
@@ -102,7 +114,9 @@ def validate(folder=None, *, today: date | None = None, use_frictionless: bool =
             display_path(package.file_of(r)) for r in package.resources
             if any(display_path(package.file_of(package.resource(fk.resource))) in files_with_problems for fk in r.foreign_keys)
         }
-        for p in _frictionless_problems(package):
+        for kind, p in _frictionless_problems(package):
+            if kind in _FRICTIONLESS_RECORD_ERRORS and p.file in changed:
+                continue
             if p.file in dependants:
                 continue
             # Keep Frictionless's view only where ours said nothing about the same place: a row

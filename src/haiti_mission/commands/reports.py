@@ -20,8 +20,10 @@ def _reports(args) -> int:
     from ..paths import display_path
     from ..reports import ReportError, plan_reports, run_reports
 
-    # SIGTERM is handled like Ctrl-C, so the staging folder is cleaned up either way.
+    # SIGTERM (kill, a scheduler's timeout) and SIGHUP (the terminal closed) are handled like
+    # Ctrl-C, so the staging folder is cleaned up either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     try:
         plans = plan_reports(args.only, args.as_of, args.params)
         out = Path(args.out or _default_out())

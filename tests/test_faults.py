@@ -1,0 +1,554 @@
+"""The fault suite: what users do to the data, the parameters and the runs, and what they get back.
+
+Users edit the CSVs by hand, pass odd parameters and stop runs halfway. Every case here asserts a
+clear error (naming file, row and field, or notebook and parameter) and that nothing was lost or
+half-written: the data is byte for byte as the user left it, the output folder (pre-filled with a
+copy of the committed reports/) is byte for byte as before, nothing is left beside it, and no
+process of the run outlives it.
+
+Faults that are refused before any kernel starts run the command line in-process (a few tens of
+milliseconds each); interrupted runs, dying kernels and read-only folders run it as a real process.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+import psutil
+import pytest
+
+from conftest import ROOT, snapshot
+from haiti_mission.cli import main
+
+REPORTS = ROOT / "reports"
+CLI = [sys.executable, "-m", "haiti_mission"]
+
+
+# ---------------------------------------------------------------- the workspace
+
+@dataclass
+class Workspace:
+    """A data copy the package reads, and an output folder holding a copy of the committed reports."""
+
+    root: Path
+    data: Path
+    out: Path
+
+    def assert_nothing_lost(self, data_before: dict) -> None:
+        """The data is as the user left it, the previous reports are intact, nothing lies beside them."""
+        assert snapshot(self.data) == data_before, "the data files were changed"
+        assert snapshot(self.out) == COMMITTED, "the previous reports were changed"
+        assert sorted(p.name for p in self.out.parent.iterdir()) == [self.out.name], "something was left beside the output folder"
+
+
+COMMITTED = snapshot(REPORTS)
+
+
+@pytest.fixture
+def ws(tmp_path, data_copy) -> Workspace:
+    out = tmp_path / "site" / "reports"
+    shutil.copytree(REPORTS, out)
+    yield Workspace(tmp_path, data_copy, out)
+    _end_leftovers(tmp_path)
+
+
+def run_inprocess(capsys, *argv: str) -> tuple[int, str]:
+    """Run the command line in this process; return its exit status and what it printed to stderr."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        code = main(list(argv))
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    return code, capsys.readouterr().err
+
+
+def clean_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAITI_MISSION_", "PYTEST_"))}
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------- processes
+
+def processes_mentioning(folder: Path) -> list[psutil.Process]:
+    """Live processes whose command line names something under ``folder`` (the run, its workers,
+    its kernels: their connection files live in the run's staging folder)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.pid == os.getpid():
+                continue
+            if any(str(folder) in arg for arg in proc.info["cmdline"] or ()):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def assert_no_process_left(folder: Path, within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    while (left := processes_mentioning(folder)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not left, f"processes outlived the run: {[(p.pid, ' '.join(p.cmdline())[:120]) for p in left]}"
+
+
+def _end_leftovers(folder: Path) -> None:
+    """After a test, end what a failed assertion may have left running (only this test's processes)."""
+    for proc in processes_mentioning(folder):
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+# ---------------------------------------------------------------- breaking the data
+
+def read_rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+
+
+def csv_bytes(rows: list[list[str]], delimiter: str = ",") -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def set_cell(data: Path, name: str, row: int, field: str, value: str) -> None:
+    path = data / f"{name}.csv"
+    rows = read_rows(path)
+    rows[row - 1][rows[0].index(field)] = value
+    path.write_bytes(csv_bytes(rows))
+
+
+def edit_descriptor(data: Path, change: Callable[[dict], None]) -> None:
+    path = data / "datapackage.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    change(raw)
+    path.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def resource(raw: dict, name: str) -> dict:
+    return next(r for r in raw["resources"] if r["name"] == name)
+
+
+def field(raw: dict, name: str, fld: str) -> dict:
+    return next(f for f in resource(raw, name)["schema"]["fields"] if f["name"] == fld)
+
+
+def truncate_mid_row(data: Path) -> None:
+    """The file ends in the middle of its last row: three cells of eleven, no line end."""
+    rows = read_rows(data / "timeline.csv")
+    (data / "timeline.csv").write_bytes(csv_bytes(rows[:-1]) + ",".join(rows[-1][:3]).encode("utf-8"))
+
+
+def truncate_in_quoted_cell(data: Path) -> None:
+    """The file ends inside a quoted cell (a copy or a download cut short)."""
+    rows = read_rows(data / "timeline.csv")
+    last = rows[-1]
+    cut = ",".join(last[:4]) + ',"' + last[4][: len(last[4]) // 2]
+    (data / "timeline.csv").write_bytes(csv_bytes(rows[:-1]) + cut.encode("utf-8"))
+
+
+def semicolons(data: Path) -> None:
+    rows = read_rows(data / "pledges.csv")
+    (data / "pledges.csv").write_bytes(csv_bytes(rows, delimiter=";"))
+
+
+def byte_order_mark(data: Path) -> None:
+    path = data / "funding.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+
+def latin1_cell(data: Path) -> None:
+    """One cell typed in Latin-1 into an otherwise UTF-8 file (a spreadsheet's export)."""
+    path = data / "displacement.csv"
+    rows = read_rows(path)
+    rows[ROW - 1][rows[0].index("area")] = "@@"
+    path.write_bytes(csv_bytes(rows).replace(b"@@", "Léogâne".encode("latin-1")))
+
+
+def extra_column(data: Path) -> None:
+    path = data / "timeline.csv"
+    path.write_bytes(csv_bytes([r + (["comment"] if i == 0 else ["checked"]) for i, r in enumerate(read_rows(path))]))
+
+
+def reordered_columns(data: Path) -> None:
+    path = data / "timeline.csv"
+    path.write_bytes(csv_bytes([[r[1], r[0], *r[2:]] for r in read_rows(path)]))
+
+
+def duplicated_column(data: Path) -> None:
+    path = data / "timeline.csv"
+    rows = read_rows(path)
+    rows[0][rows[0].index("location")] = "actors"
+    path.write_bytes(csv_bytes(rows))
+
+
+def repeated_header_row(data: Path) -> None:
+    """Two exports pasted one after the other: the header comes back as a data row."""
+    path = data / "pledges.csv"
+    rows = read_rows(path)
+    path.write_bytes(csv_bytes(rows[:ROW - 1] + [rows[0]] + rows[ROW - 1:]))
+
+
+def nan_in_number(data: Path) -> None:
+    """A number column (the descriptor made funding.amount a `number`) holding NaN."""
+    edit_descriptor(data, lambda raw: field(raw, "funding", "amount").update(type="number"))
+    set_cell(data, "funding", ROW, "amount", "NaN")
+
+
+def overflow_in_number(data: Path) -> None:
+    edit_descriptor(data, lambda raw: field(raw, "funding", "amount").update(type="number"))
+    set_cell(data, "funding", ROW, "amount", "1e999")  # parses to infinity
+
+
+def resource_symlink_outside(data: Path) -> None:
+    """timeline.csv replaced by a link to a (valid) copy outside the data folder."""
+    outside = data.parent / "elsewhere.csv"
+    shutil.copy(data / "timeline.csv", outside)
+    (data / "timeline.csv").unlink()
+    (data / "timeline.csv").symlink_to(outside)
+
+
+ROW = 4  # the third data row (the header is row 1)
+
+
+@dataclass(frozen=True)
+class DataFault:
+    id: str
+    breaker: Callable[[Path], None]
+    where: str  # the start of the message line: 'file, row N, field "x"'
+    says: str  # what the message says
+
+
+def _last_row(name: str) -> int:
+    return len(read_rows(ROOT / "data" / f"{name}.csv"))
+
+
+DATA_FAULTS = [
+    DataFault("truncated-mid-row", truncate_mid_row, f"timeline.csv, row {_last_row('timeline')}:", "has 3 cells, expected 11"),
+    DataFault("truncated-in-quoted-cell", truncate_in_quoted_cell, f"timeline.csv, row {_last_row('timeline')}:", "malformed CSV (unclosed quote or truncated file?)"),
+    DataFault("wrong-delimiter", semicolons, "pledges.csv, row 1:", "seems to use another delimiter than a comma"),
+    DataFault("byte-order-mark", byte_order_mark, "funding.csv, row 1:", "byte-order mark (BOM)"),
+    DataFault("mixed-encodings", latin1_cell, f'displacement.csv, row {ROW}, field "area":', "not valid UTF-8"),
+    DataFault("extra-column", extra_column, 'timeline.csv, row 1, field "comment":', "unexpected column"),
+    DataFault("reordered-columns", reordered_columns, "timeline.csv, row 1:", "columns are out of order"),
+    DataFault("duplicated-column", duplicated_column, 'timeline.csv, row 1, field "actors":', "column appears more than once in the header"),
+    DataFault("duplicated-header-row", repeated_header_row, f"pledges.csv, row {ROW}:", "repeats the header row"),
+    DataFault("nan-in-number", nan_in_number, f'funding.csv, row {ROW}, field "amount":', "'NaN' is not a finite number"),
+    DataFault("inf-in-number", overflow_in_number, f'funding.csv, row {ROW}, field "amount":', "'1e999' is not a finite number"),
+    DataFault("nan-in-integer", lambda d: set_cell(d, "displacement", ROW, "value", "nan"), f'displacement.csv, row {ROW}, field "value":', "'nan' is not a whole number"),
+    DataFault("inf-in-integer", lambda d: set_cell(d, "pledges", ROW, "personnel", "inf"), f'pledges.csv, row {ROW}, field "personnel":', "'inf' is not a whole number"),
+    DataFault("impossible-date", lambda d: set_cell(d, "timeline", ROW, "date", "2024-02-30"), f'timeline.csv, row {ROW}, field "date":', "'2024-02-30' is not a real calendar date"),
+    DataFault("invalid-descriptor-json", lambda d: (d / "datapackage.json").write_text('{"name": "haiti-mission", "resources": [', encoding="utf-8"),
+              "datapackage.json:", "not valid JSON: Expecting value at line 1"),
+    DataFault("descriptor-not-an-object", lambda d: (d / "datapackage.json").write_text("[]\n", encoding="utf-8"), "datapackage.json:", "must be a JSON object"),
+    DataFault("descriptor-field-not-an-object", lambda d: edit_descriptor(d, lambda raw: resource(raw, "sources")["schema"]["fields"].__setitem__(0, "source_id")),
+              "datapackage.json (resource 'sources'):", "a field must be an object with a name and a type, not 'source_id'"),
+    DataFault("descriptor-pattern-not-a-regex", lambda d: edit_descriptor(d, lambda raw: field(raw, "timeline", "event_id")["constraints"].update(pattern="^[a-z")),
+              "datapackage.json (resource 'timeline'), field \"event_id\":", "constraint pattern '^[a-z' is not a valid regular expression"),
+    DataFault("unknown-field-type", lambda d: edit_descriptor(d, lambda raw: field(raw, "funding", "amount").update(type="decimal")),
+              "datapackage.json (resource 'funding'), field \"amount\":", "unknown field type 'decimal'"),
+    DataFault("resource-path-outside-data", lambda d: edit_descriptor(d, lambda raw: resource(raw, "timeline").update(path="../../etc/passwd")),
+              "datapackage.json (resource 'timeline'):", "resource path '../../etc/passwd' must be a relative file name inside the data folder"),
+    DataFault("resource-path-absolute", lambda d: edit_descriptor(d, lambda raw: resource(raw, "sources").update(path="/etc/passwd")),
+              "datapackage.json (resource 'sources'):", "resource path '/etc/passwd' must be a relative file name inside the data folder"),
+    DataFault("resource-symlink-outside-data", resource_symlink_outside, "timeline.csv:", "leads outside the data folder"),
+]
+
+
+@pytest.mark.parametrize("fault", DATA_FAULTS, ids=[f.id for f in DATA_FAULTS])
+def test_bad_data_is_refused_by_reports_and_validate(ws, capsys, fault):
+    fault.breaker(ws.data)
+    before = snapshot(ws.data)
+
+    code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet")
+    assert code == 1, err
+    lines = err.splitlines()
+    assert any(fault.where in line and fault.says in line for line in lines), err
+    assert "nothing was written; previous reports are unchanged" in err
+    ws.assert_nothing_lost(before)
+
+
+@pytest.mark.parametrize("fault", DATA_FAULTS, ids=[f.id for f in DATA_FAULTS])
+def test_validate_names_the_same_place(ws, capsys, fault):
+    fault.breaker(ws.data)
+    before = snapshot(ws.data)
+    assert main(["validate", "--fast"]) == 1
+    out = capsys.readouterr().out
+    assert "INVALID" in out
+    assert any(fault.where in line and fault.says in line for line in out.splitlines()), out
+    assert snapshot(ws.data) == before
+
+
+# ---------------------------------------------------------------- report parameters
+
+@dataclass(frozen=True)
+class ParamFault:
+    id: str
+    args: tuple[str, ...]
+    params: str | None  # YAML parameters file content
+    says: str
+
+
+PARAM_FAULTS = [
+    ParamFault("unknown-name", ("--only", "timeline"), "timeline:\n  colour: red\n", "notebook 'timeline', parameter 'colour': unknown parameter"),
+    ParamFault("unknown-name-top-level", (), "colour: red\n", "parameter 'colour': is neither a report notebook nor a parameter of any"),
+    ParamFault("wrong-type-date-as-number", ("--only", "situation-report"), "situation-report:\n  as_of: 20240301\n",
+               "notebook 'situation-report', parameter 'as_of': expected str, got int 20240301"),
+    ParamFault("wrong-type-list", ("--only", "timeline"), "timeline:\n  categories: {legal: true}\n", "notebook 'timeline', parameter 'categories': expected list[str], got dict"),
+    ParamFault("start-after-end", ("--only", "displacement"), "displacement:\n  start: 2025-01-01\n  end: 2024-01-01\n",
+               "notebook 'displacement', parameter 'start': start 2025-01-01 is after end 2024-01-01"),
+    ParamFault("unknown-area", ("--only", "displacement"), "displacement:\n  area: Atlantis\n", "notebook 'displacement', parameter 'area': unknown area 'Atlantis'"),
+    ParamFault("unknown-force", ("--only", "pledges-and-funding"), "pledges-and-funding:\n  force: UN\n", "notebook 'pledges-and-funding', parameter 'force': unknown force 'UN'"),
+    ParamFault("unknown-category", ("--only", "timeline"), "timeline:\n  categories: [legal, sports]\n", "notebook 'timeline', parameter 'categories': unknown category 'sports'"),
+    ParamFault("as-of-in-the-future", ("--only", "situation-report", "--as-of", "2999-01-01"), None,
+               "notebook 'situation-report', parameter 'as_of': 2999-01-01 is in the future"),
+    ParamFault("impossible-date", ("--only", "timeline", "--as-of", "2024-02-30"), None, "notebook 'timeline', parameter 'end': '2024-02-30' is not a date"),
+    ParamFault("report-name-leaving-the-folder", ("--only", "../../etc/passwd"), None, "notebook '../../etc/passwd': no such report notebook"),
+    ParamFault("missing-notebook", ("--only", "weather"), None, "notebook 'weather': no such report notebook; available: displacement, pledges-and-funding"),
+    ParamFault("parameters-file-not-yaml", (), "as_of: [2024-03-01\n", "not a valid YAML parameters file"),
+]
+
+
+@pytest.mark.parametrize("fault", PARAM_FAULTS, ids=[f.id for f in PARAM_FAULTS])
+def test_bad_parameters_are_refused_before_any_kernel(ws, capsys, fault):
+    before = snapshot(ws.data)
+    args = list(fault.args)
+    if fault.params is not None:
+        params = ws.root / "params.yaml"
+        params.write_text(fault.params, encoding="utf-8")
+        args += ["--params", str(params)]
+    started = time.monotonic()
+    code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--quiet", *args)
+    assert code == 2, err
+    assert fault.says in err
+    assert "nothing was written; previous reports are unchanged" in err
+    assert time.monotonic() - started < 10  # refused while planning: no kernel started
+    ws.assert_nothing_lost(before)
+
+
+def test_missing_parameters_file_is_named(ws, capsys):
+    before = snapshot(ws.data)
+    code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--quiet", "--params", str(ws.root / "nowhere.yaml"))
+    assert code == 2
+    assert "nowhere.yaml': parameters file not found" in err
+    ws.assert_nothing_lost(before)
+
+
+# ---------------------------------------------------------------- output folders that are not one
+
+def test_an_output_folder_holding_the_data_is_refused(ws, capsys):
+    """The run replaces its output folder as a whole: a folder holding the data is never one."""
+    before = snapshot(ws.data)
+    code, err = run_inprocess(capsys, "reports", "--out", str(ws.root), "--only", "timeline", "--quiet")
+    assert code == 1
+    assert f"refusing to write reports to {ws.root}: it is or holds the data" in err
+    ws.assert_nothing_lost(before)
+    assert sorted(p.name for p in ws.root.iterdir()) == ["data", "site"]
+    assert sorted(p.name for p in ws.root.parent.iterdir() if p.name.startswith(f".{ws.root.name}.")) == []
+
+
+def test_an_output_path_that_is_a_file_is_refused(ws, capsys):
+    before = snapshot(ws.data)
+    target = ws.out.parent / "notes.txt"
+    target.write_text("mine\n", encoding="utf-8")
+    code, err = run_inprocess(capsys, "reports", "--out", str(target), "--only", "timeline", "--quiet")
+    assert code == 1
+    assert f"output folder {target} is a file, not a folder" in err
+    assert target.read_text(encoding="utf-8") == "mine\n"
+    target.unlink()
+    ws.assert_nothing_lost(before)
+
+
+def test_an_empty_notebooks_folder_is_refused(ws, capsys, monkeypatch):
+    monkeypatch.setenv("HAITI_MISSION_NOTEBOOKS", str(ws.root / "no-notebooks-here"))
+    before = snapshot(ws.data)
+    code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--quiet")
+    assert code == 1
+    assert f"no report notebooks in {ws.root / 'no-notebooks-here'}; nothing to run" in err
+    ws.assert_nothing_lost(before)
+
+
+def test_a_manifest_naming_files_outside_the_output_folder_is_not_trusted(tmp_path):
+    """The previous manifest is data from disk: its entries may only name their own report's files."""
+    from haiti_mission.reports import _previous_entries
+
+    folder = tmp_path / "reports"
+    shutil.copytree(REPORTS, folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert set(_previous_entries(folder)) == set(manifest["reports"])
+    manifest["reports"]["timeline"]["html"] = "../../etc/passwd"
+    manifest["reports"]["displacement"]["figures"].append("../../../etc/shadow")
+    manifest["reports"]["../evil"] = dict(manifest["reports"]["situation-report"], name="../evil")
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert set(_previous_entries(folder)) == {"pledges-and-funding", "situation-report"}
+
+
+# ---------------------------------------------------------------- runs that fail or are stopped
+
+def _notebook(folder: Path, name: str, body: str) -> None:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell('seconds: str = "60"  # how long the slow part lasts', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+def start_cli(ws: Workspace, *args: str, notebooks: Path | None = None) -> subprocess.Popen:
+    """Start the command line in its own process group; its output goes to files (not pipes, which a
+    process outliving the run would hold open)."""
+    env = clean_env(HAITI_MISSION_DATA=str(ws.data))
+    if notebooks is not None:
+        env["HAITI_MISSION_NOTEBOOKS"] = str(notebooks)
+    with open(ws.root / "cli.stdout", "wb") as stdout, open(ws.root / "cli.stderr", "wb") as stderr:
+        return subprocess.Popen([*CLI, "reports", "--out", str(ws.out), "--quiet", *args], cwd=ws.root, env=env,
+                                stdout=stdout, stderr=stderr, start_new_session=True)
+
+
+def finish(ws: Workspace, proc: subprocess.Popen, timeout: float = 120) -> str:
+    """Wait for the command line to end; return what it printed to stderr."""
+    proc.wait(timeout)
+    return (ws.root / "cli.stderr").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_a_notebook_whose_kernel_dies(ws):
+    notebooks = ws.root / "notebooks"
+    notebooks.mkdir()
+    _notebook(notebooks, "zz-dies", "import os\nos._exit(3)  # the kernel process ends abruptly, as on a segfault or the OOM killer")
+    before = snapshot(ws.data)
+    proc = start_cli(ws, notebooks=notebooks)
+    err = finish(ws, proc)
+    assert proc.returncode == 1, err
+    assert "haiti-mission reports: notebook 'zz-dies' failed: its kernel died" in err
+    assert "Traceback" not in err
+    assert "nothing was written; previous reports are unchanged" in err
+    ws.assert_nothing_lost(before)
+    assert_no_process_left(ws.root)
+
+
+def _slow_notebooks(ws: Workspace) -> Path:
+    """A real report (timeline) and one that sleeps, so a run can be caught halfway."""
+    notebooks = ws.root / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "notebooks" / "timeline.ipynb", notebooks)
+    _notebook(notebooks, "zz-slow", "import time\ntime.sleep(float(seconds))")
+    return notebooks
+
+
+def _catch_halfway(ws: Workspace, proc: subprocess.Popen, timeout: float = 90) -> Path:
+    """Wait until the run is halfway: its staging folder holds a new timeline report (different
+    from the committed one: the run asks for another date) while the slow notebook's kernel runs."""
+    deadline = time.monotonic() + timeout
+    committed = (REPORTS / "timeline.html").read_bytes()
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, (ws.root / "cli.stderr").read_text(encoding="utf-8")
+        staging = ws.out.parent / f".{ws.out.name}.staging-{proc.pid}"
+        new_timeline = staging / "timeline.html"
+        kernels = processes_mentioning(staging / ".hm-work" / "zz-slow")
+        try:
+            written = new_timeline.read_bytes() != committed
+        except FileNotFoundError:
+            written = False
+        if written and kernels:
+            return staging
+        time.sleep(0.1)
+    raise AssertionError("the run did not reach its halfway point in time")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "jobs"), [(signal.SIGINT, "2"), (signal.SIGTERM, "1")], ids=["SIGINT-workers", "SIGTERM-in-process"])
+def test_a_run_stopped_halfway(ws, sig, jobs):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or SIGTERM (a scheduler)."""
+    before = snapshot(ws.data)
+    proc = start_cli(ws, "--as-of", "2024-03-01", "--jobs", jobs, notebooks=_slow_notebooks(ws))
+    try:
+        _catch_halfway(ws, proc)
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        err = finish(ws, proc, timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "haiti-mission reports: interrupted; previous reports are unchanged" in err
+    assert "Traceback" not in err
+    ws.assert_nothing_lost(before)  # the new timeline never reached the output folder
+    assert_no_process_left(ws.root)
+
+
+@pytest.mark.slow
+def test_a_run_killed_halfway_then_the_next_run(ws):
+    """SIGKILL (no clean-up at all): the previous reports stay intact, the run's workers and kernels
+    do not outlive it, and the next run removes what it left and publishes normally."""
+    before = snapshot(ws.data)
+    proc = start_cli(ws, "--as-of", "2024-03-01", "--jobs", "2", notebooks=_slow_notebooks(ws))
+    try:
+        staging = _catch_halfway(ws, proc)
+        proc.kill()
+        proc.wait(30)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot(ws.out) == COMMITTED
+    assert staging.is_dir()  # what a killed run leaves: only its staging folder, beside the output
+    assert sorted(p.name for p in ws.out.parent.iterdir()) == sorted([ws.out.name, staging.name])
+    assert_no_process_left(ws.root)  # workers die with their parent; kernels notice within a second
+
+    again = subprocess.run([*CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
+                           env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    ws.assert_nothing_lost(before)  # the default timeline is the committed one, byte for byte
+    assert_no_process_left(ws.root)
+
+
+# ---------------------------------------------------------------- read-only output folders
+
+def _unprivileged() -> list[str]:
+    """A command prefix under which permission bits apply: root ignores them, so as root the
+    capabilities that let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) are dropped with setpriv."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: permission bits cannot be made to apply")
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--"]
+
+
+@pytest.mark.parametrize(("read_only", "says"), [
+    ("out", "output folder {out} is read-only: permission denied"),
+    ("out/figures/timeline", "output folder {out} is read-only (its subfolder figures/timeline is read-only): permission denied"),
+    ("parent", "cannot write reports to {out}: cannot create a folder in {parent} (Permission denied)"),
+], ids=["output-folder", "a-subfolder", "the-folder-around-it"])
+def test_a_read_only_output_folder(ws, read_only, says):
+    prefix = _unprivileged()
+    folder = {"out": ws.out, "out/figures/timeline": ws.out / "figures" / "timeline", "parent": ws.out.parent}[read_only]
+    before = snapshot(ws.data)
+    folder.chmod(0o555)
+    try:
+        # The control: under this prefix the folder really cannot be written to.
+        probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"], capture_output=True, text=True)
+        assert probe.returncode != 0 and "Permission denied" in probe.stderr
+        result = subprocess.run([*prefix, *CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
+                                env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=120)
+    finally:
+        folder.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert f"haiti-mission reports: {says.format(out=ws.out, parent=ws.out.parent)}" in result.stderr
+    assert "nothing was written; previous reports are unchanged" in result.stderr
+    ws.assert_nothing_lost(before)
