@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup reports test validate summary browser clean-venv lock lab notebooks
+.PHONY: setup reports test validate summary browser clean-venv lock lab notebooks bench
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,8 @@ clean-venv:
 # After changing dependencies in pyproject.toml: rebuild the venv, then record what got installed.
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' | sed '1i # Exact versions of everything the project installs (pip constraints). Regenerate with: make lock' > requirements.lock
+
+# Benchmarks (not part of the tests): reports, loading, nbval and scaling, side by side with the
+# by-hand commands; about 35 minutes on 2 cores. Quick look: .venv/bin/python benchmarks/run.py --quick
+bench: setup
+	$(BIN)/python benchmarks/run.py

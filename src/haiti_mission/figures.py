@@ -14,6 +14,8 @@ SHORT_MILESTONES = {
     "first_deployment": "First deployment",
     "gsf_transition": "Gang Suppression Force",
 }
+# Bar figures show at most this many countries or donors: a taller figure is unreadable and slow.
+MAX_BARS = 25
 _thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
 
 
@@ -48,11 +50,14 @@ def displacement_curve(series: pd.DataFrame, milestones: pd.DataFrame, title: st
         ax.annotate(row["round"], (row["date"], float(row["value"])), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8, color=MUTED)
     top = float(series["value"].max()) * 1.15
     lo, hi = series["date"].min(), series["date"].max()
-    for _, m in milestones.iterrows():
-        if lo - pd.Timedelta(days=120) <= m["date"] <= hi + pd.Timedelta(days=120):
-            ax.axvline(m["date"], color=PALETTE[3], linestyle=":", linewidth=1, zorder=1)
-            ax.text(m["date"], top * 0.98, SHORT_MILESTONES.get(str(m["milestone"]), m["label"]) + " ", rotation=90,
-                    fontsize=7.5, color=PALETTE[3], va="top", ha="right")
+    # Milestones up to four months either side of the data are shown, and the axis widens to them.
+    near = milestones[(milestones["date"] >= lo - pd.Timedelta(days=120)) & (milestones["date"] <= hi + pd.Timedelta(days=120))]
+    if len(near):
+        lo, hi = min(lo, near["date"].min()), max(hi, near["date"].max())
+    for _, m in near.iterrows():
+        ax.axvline(m["date"], color=PALETTE[3], linestyle=":", linewidth=1, zorder=1)
+        ax.text(m["date"], top * 0.98, SHORT_MILESTONES.get(str(m["milestone"]), m["label"]) + " ", rotation=90,
+                fontsize=7.5, color=PALETTE[3], va="top", ha="right")
     ax.set_ylim(0, top)
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_ylabel("people")
@@ -64,9 +69,13 @@ def displacement_curve(series: pd.DataFrame, milestones: pd.DataFrame, title: st
 
 def pledged_vs_arrived(per_country: pd.DataFrame, title: str = "Personnel pledged and the most that arrived or served, by country"):
     """Horizontal bars: latest pledge beside the most that arrived or served, one pair per country."""
-    rows = per_country.sort_values(["pledged_max", "served_max", "country"], ascending=[True, True, False], na_position="first")
+    ranked = per_country.sort_values(["pledged_max", "served_max", "country"], ascending=[False, False, True], na_position="last")
+    hidden = max(0, len(ranked) - MAX_BARS)
+    rows = ranked.head(MAX_BARS).iloc[::-1]
     fig, ax = new_figure(8.0, max(2.5, 0.42 * len(rows) + 1.2))
     ax.set_title(title)
+    if hidden:
+        ax.set_title(f"{hidden} more countries with smaller pledges not shown", loc="right", fontsize=8, color=MUTED, fontweight="normal")
     if rows.empty:
         _empty(ax, "No country had offered personnel by this date.")
         return fig
@@ -116,6 +125,8 @@ def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str
 def funding_by_donor(latest: pd.DataFrame, title: str = "Funding by donor and stage (latest figure each; one panel per currency)"):
     """Bars of each donor's latest figure per stage, one panel per currency; never summed across."""
     money = latest[latest["amount"].notna() & latest["unit"].isin(["USD", "CAD", "EUR", "GBP", "KES"])]
+    money = money.sort_values(["amount", "donor"], ascending=[False, True]).groupby("unit", sort=False).head(MAX_BARS)
+    hidden = len(latest[latest["amount"].notna() & latest["unit"].isin(["USD", "CAD", "EUR", "GBP", "KES"])]) - len(money)
     units = sorted(money["unit"].dropna().astype("str").unique())
     if not units:
         fig, ax = new_figure()
@@ -124,7 +135,7 @@ def funding_by_donor(latest: pd.DataFrame, title: str = "Funding by donor and st
         return fig
     heights = [max(1.6, 0.36 * len(money[money["unit"] == u]) + 0.9) for u in units]
     fig, axes = new_figure(8.0, sum(heights) + 0.6, nrows=len(units), squeeze=False, gridspec_kw={"height_ratios": heights})
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=12)
+    fig.suptitle(title + (f"\n({hidden} smaller figures not shown)" if hidden else ""), x=0.01, ha="left", fontweight="bold", fontsize=12)
     stages = sorted(money["stage"].astype("str").unique())
     colors = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(stages)}
     from matplotlib.patches import Patch

@@ -14,6 +14,9 @@ import pandas as pd
 from .analysis.provenance import source_list
 from .style import render
 
+# A report table longer than this is cut, with a note: a page nobody can read helps no one.
+MAX_ROWS = 100
+
 
 def _display(data: dict) -> None:
     from IPython.display import publish_display_data
@@ -70,12 +73,18 @@ class Report:
             return ""
         return "Sources: " + source_list(rows, self.sources) + "."
 
-    def table(self, frame: pd.DataFrame, caption: str, rows: pd.DataFrame | None = None, empty: str = "No rows.") -> None:
-        """Show ``frame`` as a numbered table; ``rows`` are the data rows it rests on (for sources)."""
+    def table(self, frame: pd.DataFrame, caption: str, rows: pd.DataFrame | None = None, empty: str = "No rows.",
+              max_rows: int = MAX_ROWS) -> None:
+        """Show ``frame`` as a numbered table; ``rows`` are the data rows it rests on (for sources).
+
+        Only the first ``max_rows`` rows are shown, and the caption says how many there are.
+        """
         self.tables += 1
         title = f"Table {self.tables}. {caption}"
+        if len(frame) > max_rows:
+            title += f" The first {max_rows:,} of {len(frame):,} rows are shown."
         sources = self._sources_line(rows)
-        shown = format_frame(frame)
+        shown = format_frame(frame.head(max_rows))
         if shown.empty:
             body_html = f"<p class=\"hm-empty\">{html.escape(empty)}</p>"
             body_text = empty

@@ -26,32 +26,35 @@ def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
     Mission-wide rows (no country) are left out.
     """
     p = pledges[pledges["country"].notna()]
-    countries = sorted(p["country"].unique())
-    rows = []
-    for country in countries:
-        c = p[p["country"] == country]
-        pledged = _numbered(c, PLEDGE_MEASURES).sort_values(["date", "record_id"])
-        arrivals = c[(c["measure"] == "arrived") & (~c["is_rotation"].fillna(False)) & c["personnel"].notna()]
-        arrived = int(arrivals.groupby("date")["personnel"].max().sum()) if len(arrivals) else 0
-        snapshots = c[(c["measure"] == "in_country") & c["personnel"].notna()]
-        in_country_max = int(snapshots["personnel"].max()) if len(snapshots) else 0
-        status = c[c["measure"].isin(["paused", "withdrawn"])].sort_values("date")
-        rows.append({
-            "country": country,
-            "iso3": c["iso3"].dropna().iloc[0] if c["iso3"].notna().any() else None,
-            "force": ", ".join(sorted(c["force"].astype("str").unique())),
-            "pledged_latest": pledged["personnel"].iloc[-1] if len(pledged) else pd.NA,
-            "pledged_date": pledged["date"].iloc[-1] if len(pledged) else pd.NaT,
-            "pledged_max": pledged["personnel"].max() if len(pledged) else pd.NA,
-            "arrived": arrived,
-            "in_country_max": in_country_max,
-            "served_max": max(arrived, in_country_max),
-            "status": f"{status['measure'].iloc[-1]} ({status['date'].iloc[-1]:%Y-%m-%d})" if len(status) else "",
-        })
-    out = pd.DataFrame(rows, columns=["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "in_country_max", "served_max", "status"])
+    columns = ["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "in_country_max", "served_max", "status"]
+    out = pd.DataFrame({"country": pd.Series(sorted(p["country"].unique()), dtype="str")}).set_index("country")
+    # One groupby per quantity: a mask per country would cost countries x rows.
+    by = lambda frame: frame.groupby("country", sort=True)  # noqa: E731
+    pledged = _numbered(p, PLEDGE_MEASURES).sort_values(["date", "record_id"])
+    last = by(pledged).tail(1).set_index("country")
+    out["iso3"] = by(p[p["iso3"].notna()])["iso3"].first()
+    out["force"] = by(p)["force"].agg(lambda f: ", ".join(sorted(f.astype("str").unique())))
+    out["pledged_max"] = by(pledged)["personnel"].max()
+    out["pledged_latest"] = last["personnel"]
+    out["pledged_date"] = last["date"]
+    arrivals = p[(p["measure"] == "arrived") & (~p["is_rotation"].fillna(False)) & p["personnel"].notna()]
+    # Several sources may report the same landing: the largest figure of each date counts once.
+    out["arrived"] = arrivals.groupby(["country", "date"])["personnel"].max().groupby(level="country").sum()
+    snapshots = p[(p["measure"] == "in_country") & p["personnel"].notna()]
+    out["in_country_max"] = by(snapshots)["personnel"].max()
+    status = by(p[p["measure"].isin(["paused", "withdrawn"])].sort_values(["date", "record_id"])).tail(1).set_index("country")
+    out["status"] = pd.Series([f"{m} ({d:%Y-%m-%d})" for m, d in zip(status["measure"], status["date"])], index=status.index, dtype="object")
+    out["status"] = out["status"].fillna("")
+    for col in ("arrived", "in_country_max"):
+        out[col] = out[col].fillna(0)
+    out["served_max"] = out[["arrived", "in_country_max"]].max(axis=1)
+    out = out.reset_index()
+    for col in ("iso3", "force", "status"):
+        out[col] = out[col].astype("str")
     for col in ("pledged_latest", "pledged_max", "arrived", "in_country_max", "served_max"):
         out[col] = out[col].astype("Int64")
     out["pledged_date"] = pd.to_datetime(out["pledged_date"])
+    out = out[columns]
     return out.sort_values(["served_max", "pledged_max", "country"], ascending=[False, False, True], na_position="last").reset_index(drop=True)
 
 
