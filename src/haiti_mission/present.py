@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 
+import numpy as np
 import pandas as pd
 
 from .analysis.provenance import source_list
@@ -28,12 +29,13 @@ def format_value(value) -> str:
     """Return one cell as report text: thousands separators, ISO dates, a dash for missing."""
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return "–"
-    if isinstance(value, bool):
+    # numpy scalars too: a value read from a frame (``row["value"]``) is numpy.int64, not int.
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
     if isinstance(value, float):
         return f"{value:,.1f}"
     return str(value)

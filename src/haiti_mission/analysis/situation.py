@@ -18,7 +18,7 @@ def headline_figures(displacement: pd.DataFrame, pledges: pd.DataFrame, funding:
     """Return one row per headline indicator, from data already cut to a date (``load(..., as_of=)``).
 
     Indicators: people displaced (latest national DTM figure), personnel pledged (each country's
-    latest pledge, added), personnel arrived (contingents that landed, added), personnel in the
+    largest pledge, added), personnel arrived (contingents that landed, added), personnel in the
     country (latest mission-wide snapshot), trust fund pledged and deposited (latest mission-wide
     figures, US dollars). A value is missing when nothing had been published; ``comment`` says so.
     """
