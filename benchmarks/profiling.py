@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/profiling.py imports            # import costs of the report parent process
     .venv/bin/python benchmarks/profiling.py timeline [--scale N]   # wall-clock timeline of `reports`, per notebook and cell
-    .venv/bin/python benchmarks/profiling.py kernel NAME [--scale N] # cProfile of one notebook's code, as its kernel runs it
+    .venv/bin/python benchmarks/profiling.py kernel NAME [--scale N] [--standalone]  # cProfile of one notebook's code, as its kernel runs it
     .venv/bin/python benchmarks/profiling.py parent [--scale N]     # cProfile of the parent process of `reports` (jobs=1)
 
 ``--scale N`` runs on synthetic data N times larger (written to a temporary folder). Output goes to
@@ -127,8 +127,17 @@ def _profile(fn, top: int, sort: str = "cumulative") -> None:
 
 
 def kernel(args) -> None:
-    """cProfile of one notebook's code cells (parameters at their defaults), run in this process."""
+    """cProfile of one notebook's code cells (parameters at their defaults), run in this process.
+
+    As under `reports`, the tables come validated from the run (loading.share_tables) unless
+    ``--standalone`` asks for a kernel that parses the CSV files itself (papermill, nbval, Jupyter).
+    """
     _data(args.scale)
+    if not args.standalone:
+        from haiti_mission import loading
+
+        os.environ.update(loading.share_tables(Path(tempfile.mkdtemp(prefix="hm-profile-tables-")) / "tables"))
+        loading._cache.clear()  # what the parent validated reaches the kernel only through the shared folder
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -165,6 +174,7 @@ def main() -> None:
     p.set_defaults(func=timeline)
     p = sub.add_parser("kernel")
     p.add_argument("notebook")
+    p.add_argument("--standalone", action="store_true", help="parse the CSV files in the kernel (as papermill or nbval would)")
     p.set_defaults(func=kernel)
     p = sub.add_parser("parent")
     p.set_defaults(func=parent)

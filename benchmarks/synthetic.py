@@ -15,9 +15,11 @@ no date lies in the future and "latest" (the newest publication) is the same at 
 Month- and year-precision dates stay on the 1st of their month or year.
 
 The descriptor is copied unchanged, except the size and sha256 hash it records for each file (when
-it records them), which are those of the new files. Its identifier patterns (``^dis-[0-9]{4}$`` and alike) allow at
-most 10,000 rows per table: a table that would need more is cut at that many rows, and the
-generator says so (``Synthetic.capped``). Run ``haiti-mission validate --data-dir DIR`` on the result.
+it records them), which are those of the new files. New record ids follow the descriptor's patterns:
+``^dis-[0-9]{4,}$`` and alike take any number of digits (ids past 9999 get five); a pattern with a
+fixed width (``{4}``) would allow at most 9,999 rows, and a table that needed more would be cut at
+that many rows, with a note (``Synthetic.capped``). Run ``haiti-mission validate --data-dir DIR`` on
+the result.
 """
 from __future__ import annotations
 
@@ -31,8 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TABLES = ("sources", "displacement", "pledges", "funding", "timeline")
-# Record ids of the form prefix-NNNN, as the descriptor's patterns require.
-_NUMBERED_ID = re.compile(r"^\^(?P<prefix>[a-z]+-)\[0-9\]\{(?P<digits>[0-9]+)\}\$$")
+# Record ids of the form prefix-NNNN, as the descriptor's patterns require: ``{4}`` (exactly four
+# digits) or ``{4,}`` (at least four).
+_NUMBERED_ID = re.compile(r"^\^(?P<prefix>[a-z]+-)\[0-9\]\{(?P<digits>[0-9]+)(?P<open>,?)\}\$$")
 
 
 @dataclass
@@ -79,8 +82,8 @@ def _code(index: int) -> str:
     return "".join(chr(65 + (index // 26 ** p) % 26) for p in (2, 1, 0))
 
 
-def _id_capacity(descriptor: dict, name: str) -> tuple[str, int] | None:
-    """Return (prefix, digits) when the table's primary key must look like prefix-NNNN."""
+def _id_capacity(descriptor: dict, name: str) -> tuple[str, int, bool] | None:
+    """Return (prefix, digits, more digits allowed) when the table's primary key must look like prefix-NNNN."""
     for resource in descriptor["resources"]:
         if resource["name"] != name:
             continue
@@ -90,7 +93,7 @@ def _id_capacity(descriptor: dict, name: str) -> tuple[str, int] | None:
             if fld["name"] == pk:
                 match = _NUMBERED_ID.match(fld.get("constraints", {}).get("pattern", ""))
                 if match:
-                    return match["prefix"], int(match["digits"])
+                    return match["prefix"], int(match["digits"]), bool(match["open"])
     return None
 
 
@@ -114,7 +117,7 @@ def generate(source: Path, target: Path, scale: int) -> Synthetic:
         out = list(real)
         numbered = _id_capacity(descriptor, name)
         next_number = 1 + max((int(r[header[0]].rsplit("-", 1)[1]) for r in real), default=0) if numbered else 0
-        limit = 10 ** numbered[1] - 1 if numbered else None
+        limit = 10 ** numbered[1] - 1 if numbered and not numbered[2] else None
         for k in range(1, scale):
             days = shift(k)
             for row in real:

@@ -147,17 +147,12 @@ def _parse_date(notebook: str, name: str, value: str) -> dt.date:
 
 def latest_publication(data_dir=None) -> dt.date:
     """Return the last day on which a source of the package became public: what "latest" means."""
-    from .loading import known_by, load
+    from .loading import known_dates
 
-    src = load("sources", data_dir=data_dir)
-    known = [known_by(p.date(), str(q)) for p, q in zip(src["published"], src["published_precision"]) if not _isna(p)]
-    return max(known)
-
-
-def _isna(value) -> bool:
-    import pandas as pd
-
-    return bool(pd.isna(value))
+    known = known_dates("sources", data_dir=data_dir).dropna()
+    if known.empty:
+        raise ValueError("no source has a publication date")
+    return known.max().date()
 
 
 def check_values(notebook: str, values: dict, *, today: dt.date | None = None, data_dir=None) -> dict:

@@ -129,11 +129,12 @@ def _inside(base: Path, *parts: str) -> Path:
     return path
 
 
-def build_report(plan: Plan, *, staging: str, data_version: str) -> dict:
+def build_report(plan: Plan, *, staging: str, data_version: str, kernel_env: dict[str, str] | None = None) -> dict:
     """Execute one notebook and write its notebook, HTML and figures into ``staging``.
 
     Returns the report's index entry. Raises ReportError naming the notebook and cell on failure.
-    Nothing is written outside ``staging``; kernel logs go to its work folder.
+    Nothing is written outside ``staging``; kernel logs go to its work folder. ``kernel_env`` adds
+    variables to the kernel's environment (the validated tables of the run).
     """
     from . import render
     from .execute import NotebookFailed, run_notebook
@@ -145,7 +146,7 @@ def build_report(plan: Plan, *, staging: str, data_version: str) -> dict:
     work.parent.mkdir(exist_ok=True)
     work.mkdir(exist_ok=True)
     try:
-        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work)
+        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work, env=kernel_env)
     except NotebookFailed as exc:
         raise ReportError(str(exc)) from None
     nb = render.clean_notebook(nb, plan.given)
@@ -388,7 +389,7 @@ def _write_index(staging: Path, entries: dict, data_version: str) -> None:
 def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, progress: bool = True) -> list[dict]:
     """Produce every planned report into ``out``, all or nothing. Returns their index entries."""
     from .integrity import data_version
-    from .loading import load
+    from .loading import load, share_tables
     from .schema import read_package
 
     out = Path(out).resolve()
@@ -400,8 +401,12 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     staging, lock = _prepare_staging(out)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
     try:
+        # Kernels take the tables validated above instead of parsing the CSV files again.
+        (staging / WORK).mkdir(exist_ok=True)
+        kernel_env = share_tables(staging / WORK / "tables")
         _preload()
-        built = parallel_map(partial(build_report, staging=str(staging), data_version=version), plans, jobs, progress, "reports")
+        built = parallel_map(partial(build_report, staging=str(staging), data_version=version, kernel_env=kernel_env),
+                             plans, jobs, progress, "reports")
         _remove(staging / WORK)
         entries = {e["name"]: e for e in built}
         kept = _previous_entries(staging)

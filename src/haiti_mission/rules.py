@@ -47,6 +47,10 @@ def foreign_keys(tables: dict[str, Table]) -> list[Problem]:
             if target is None:
                 continue
             known = set(zip(*(target.columns[f] for f in fk.reference_fields)))
+            missing = set(zip(*(table.columns[f] for f in fk.fields))) - known
+            missing.discard((None,) * len(fk.fields))
+            if not missing:
+                continue  # every value exists: no need to look row by row
             for row, *values in _rows(table, *fk.fields):
                 key = tuple(values)
                 if all(v is None for v in key):

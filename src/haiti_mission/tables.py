@@ -34,6 +34,7 @@ class Table:
     file: str
     columns: dict[str, list]
     row_numbers: list[int]
+    digest: bytes = b""  # blake2b (16 bytes) of the file's bytes, when it could be read
 
     @property
     def row_count(self) -> int:
@@ -133,6 +134,11 @@ def _locate_undecodable(raw: bytes) -> tuple[int, str | None]:
 _parsed: dict[tuple, tuple[Table, list[Problem]]] = {}
 
 
+def content_digest(raw: bytes) -> bytes:
+    """The digest by which a file's parse is known (``Table.digest``)."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 def read_table(package: Package, resource: Resource) -> tuple[Table, list[Problem]]:
     """Parse and check one resource's CSV; return the table and every problem found.
 
@@ -150,17 +156,97 @@ def read_table(package: Package, resource: Resource) -> tuple[Table, list[Proble
         return _empty(resource, where), [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
     except IsADirectoryError:
         return _empty(resource, where), [Problem(where, None, None, "is a folder, not a CSV file")]
-    key = (hashlib.blake2b(raw, digest_size=16).digest(), where, resource.fields, resource.primary_key)
+    key = (content_digest(raw), where, resource.fields, resource.primary_key)
     if key not in _parsed:
         if len(_parsed) > 64:
             _parsed.clear()
-        _parsed[key] = _parse(raw, resource, where)
+        table, problems = _parse(raw, resource, where)
+        table.digest = key[0]
+        _parsed[key] = table, problems
     table, problems = _parsed[key]
     return table, list(problems)
 
 
 def _empty(resource: Resource, where: str) -> Table:
     return Table(resource, where, {f.name: [] for f in resource.fields}, [])
+
+
+def _cell_reader(fld: Field):
+    """Return a function text -> (value, why-not-valid) for one field: its type and constraints,
+    decided once per column instead of once per cell. Same checks and messages as ``parse_cell``
+    followed by ``check_constraints``."""
+    enum = frozenset(fld.enum) if fld.enum is not None else None
+    minimum = fld.minimum
+    pattern = re.compile(fld.pattern) if fld.pattern is not None else None
+
+    def constraints(value) -> str | None:
+        if enum is not None and value not in enum:
+            return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
+        if minimum is not None and value < minimum:
+            return f"{value} is below the minimum of {minimum:g}"
+        if pattern is not None and not pattern.fullmatch(value):
+            return f"{value!r} does not match the pattern {fld.pattern}"
+        return None
+
+    if fld.type == "string":
+        if enum is None and minimum is None and pattern is None:
+            return None  # the text is the value: nothing to check
+        return lambda text: (text, constraints(text))
+    if fld.type == "date":
+        match = _DATE.fullmatch
+
+        def read(text):
+            if not match(text):
+                return None, f"{text!r} is not a date in the form YYYY-MM-DD"
+            try:
+                value = date.fromisoformat(text)
+            except ValueError:
+                return None, f"{text!r} is not a real calendar date"
+            return value, constraints(value)
+        return read
+
+    def generic(text):
+        try:
+            value = parse_cell(text, fld)
+        except ValueError as exc:
+            return None, str(exc)
+        return value, constraints(value)
+    return generic
+
+
+def _has_duplicates(values: list) -> bool:
+    present = [v for v in values if v is not None]
+    return len(set(present)) != len(present)
+
+
+def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
+    """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
+    problems: list[tuple] = []
+    reader = _cell_reader(fld)
+    if reader is None:
+        values = [t if t != "" else None for t in texts]
+        if fld.required and "" in texts:
+            problems.extend((row, 0, Problem(where, row, fld.name, "a value is required"))
+                            for row, t in zip(rows, texts) if t == "")
+    else:
+        # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
+        parsed = {text: reader(text) for text in set(texts) if text != ""}
+        parsed[""] = (None, "a value is required" if fld.required else None)
+        values = [parsed[text][0] for text in texts]
+        bad = {text for text, (_, why) in parsed.items() if why is not None}
+        if bad:
+            problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
+    if fld.unique and _has_duplicates(values):
+        # An empty cell, or one that did not parse, takes no part in uniqueness (it has no value).
+        seen: dict = {}
+        what = "primary key" if resource.primary_key == (fld.name,) else "value"
+        for row, value in zip(rows, values):
+            if value is None:
+                continue
+            first = seen.setdefault(value, row)
+            if first != row:
+                problems.append((row, 1, Problem(where, row, fld.name, f"duplicate {what} {value!r} (first at row {first})")))
+    return values, problems
 
 
 def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Problem]]:
@@ -181,51 +267,45 @@ def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Prob
         return empty, header_problems
 
     fields = resource.fields
-    columns: dict[str, list] = {f.name: [] for f in fields}
-    seen: dict[str, dict] = {f.name: {} for f in fields if f.unique}
-    pk_seen: dict[tuple, int] = {}
+    width = len(fields)
+    # First the records: which rows are data rows, and the problems of whole rows. Then each
+    # column at once. Problems come out in the order of a row-by-row reading: by row, then field.
+    found: list[tuple] = []  # (row, field index, sub-order, Problem)
+    records: list[list[str]] = []
     row_numbers: list[int] = []
     row_number = 1
+    broken: Problem | None = None
     try:
         for cells in reader:
             row_number += 1
-            if not cells:
-                problems.append(Problem(where, row_number, None, "blank line; remove it"))
-                continue
-            if cells == header:
-                problems.append(Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it"))
-                continue
-            if len(cells) != len(fields):
-                problems.append(Problem(where, row_number, None, f"has {len(cells)} cells, expected {len(fields)} (a truncated line, a stray comma, or another delimiter)"))
-                continue
-            for fld, text in zip(fields, cells):
-                value = None
-                if text == "":
-                    if fld.required:
-                        problems.append(Problem(where, row_number, fld.name, "a value is required"))
-                else:
-                    try:
-                        value = parse_cell(text, fld)
-                    except ValueError as exc:
-                        problems.append(Problem(where, row_number, fld.name, str(exc)))
-                    else:
-                        why = check_constraints(value, fld)
-                        if why:
-                            problems.append(Problem(where, row_number, fld.name, why))
-                        if fld.unique:
-                            first = seen[fld.name].setdefault(value, row_number)
-                            if first != row_number:
-                                what = "primary key" if resource.primary_key == (fld.name,) else "value"
-                                problems.append(Problem(where, row_number, fld.name, f"duplicate {what} {value!r} (first at row {first})"))
-                columns[fld.name].append(value)
-            row_numbers.append(row_number)
-            if resource.primary_key and len(resource.primary_key) > 1:
-                key = tuple(columns[k][-1] for k in resource.primary_key)
-                first = pk_seen.setdefault(key, row_number)
-                if first != row_number:
-                    problems.append(Problem(where, row_number, ",".join(resource.primary_key), f"duplicate primary key {key!r} (first at row {first})"))
+            if len(cells) == width and cells != header:
+                records.append(cells)
+                row_numbers.append(row_number)
+            elif not cells:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "blank line; remove it")))
+            elif cells == header:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it")))
+            else:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, f"has {len(cells)} cells, expected {width} (a truncated line, a stray comma, or another delimiter)")))
     except csv.Error as exc:
-        problems.append(Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}"))
+        broken = Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}")
+    columns: dict[str, list] = {}
+    texts_by_field = list(zip(*records)) if records else [() for _ in fields]
+    for index, (fld, texts) in enumerate(zip(fields, texts_by_field)):
+        values, column_problems = _parse_column(list(texts), row_numbers, fld, resource, where)
+        columns[fld.name] = values
+        found.extend((row, index, sub, problem) for row, sub, problem in column_problems)
+    if resource.primary_key and len(resource.primary_key) > 1:
+        pk_seen: dict[tuple, int] = {}
+        for row, *key in zip(row_numbers, *(columns[k] for k in resource.primary_key)):
+            key = tuple(key)
+            first = pk_seen.setdefault(key, row)
+            if first != row:
+                found.append((row, width, 0, Problem(where, row, ",".join(resource.primary_key), f"duplicate primary key {key!r} (first at row {first})")))
+    found.sort(key=lambda item: item[:3])
+    problems.extend(item[3] for item in found)
+    if broken is not None:
+        problems.append(broken)
     # A single-field primary key is checked like a unique field.
     if len(resource.primary_key) == 1:
         pk = resource.primary_key[0]

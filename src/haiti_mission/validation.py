@@ -39,13 +39,19 @@ class ValidationReport:
             raise DataError(self.problems)
 
 
-def check_tables(package: Package, names: list[str], today: date | None = None) -> tuple[dict[str, Table], list[Problem]]:
-    """Read the named resources (plus what their foreign keys point to) and check them all."""
+def tables_needed(package: Package, names: list[str]) -> list[str]:
+    """The resources a check of ``names`` reads: those, plus what their foreign keys point to."""
     wanted = list(names)
     for name in names:
         for fk in package.resource(name).foreign_keys:
             if fk.resource not in wanted:
                 wanted.append(fk.resource)
+    return wanted
+
+
+def check_tables(package: Package, names: list[str], today: date | None = None) -> tuple[dict[str, Table], list[Problem]]:
+    """Read the named resources (plus what their foreign keys point to) and check them all."""
+    wanted = tables_needed(package, names)
     tables: dict[str, Table] = {}
     problems: list[Problem] = []
     for name in wanted:

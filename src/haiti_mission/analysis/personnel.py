@@ -33,7 +33,10 @@ def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
     pledged = _numbered(p, PLEDGE_MEASURES).sort_values(["date", "record_id"])
     last = by(pledged).tail(1).set_index("country")
     out["iso3"] = by(p[p["iso3"].notna()])["iso3"].first()
-    out["force"] = by(p)["force"].agg(lambda f: ", ".join(sorted(f.astype("str").unique())))
+    forces: dict[str, set] = {}
+    for country, force in set(zip(p["country"], p["force"].astype("str"))):
+        forces.setdefault(country, set()).add(force)
+    out["force"] = pd.Series({country: ", ".join(sorted(f)) for country, f in forces.items()}, dtype="object")
     out["pledged_max"] = by(pledged)["personnel"].max()
     out["pledged_latest"] = last["personnel"]
     out["pledged_date"] = last["date"]

@@ -45,6 +45,7 @@ def source_list(rows, sources: pd.DataFrame, limit: int = 12) -> str:
         return "none (no data)"
     used["rank"] = used["kind"].astype("str").map(SOURCE_RANK)
     used = used.sort_values(["rank", "published", "source_id"], na_position="last")
-    names = [short_citation(p, d) for p, d in zip(used["publisher"], used["published"])]
-    more = len(names) - limit
-    return "; ".join(names[:limit]) + (f"; and {more} more" if more > 0 else "")
+    # Only the names shown are formatted: at scale a table rests on thousands of sources.
+    names = [short_citation(p, d) for p, d in zip(used["publisher"].iloc[:limit], used["published"].iloc[:limit])]
+    more = len(used) - limit
+    return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
