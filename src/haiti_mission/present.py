@@ -46,14 +46,8 @@ def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=range(len(frame)))
     for column in frame.columns:
         values = frame[column].astype("object").tolist()
-        out[str(column).replace("_", " ")] = [format_value(int(v) if _is_whole(v) else v) for v in values]
+        out[str(column).replace("_", " ")] = [format_value(v) for v in values]
     return out
-
-
-def _is_whole(value) -> bool:
-    import numpy as np
-
-    return isinstance(value, (np.integer,)) and not isinstance(value, bool)
 
 
 def long_date(value) -> str:
