@@ -7,7 +7,7 @@
 
 ``--scale N`` runs on synthetic data N times larger (written to a temporary folder). Output goes to
 temporary folders only. py-spy, when installed, gives the same picture across processes:
-``py-spy record --subprocesses -o prof.svg -- .venv/bin/haiti-mission reports --out /tmp/x``.
+``py-spy record --subprocesses -o prof.svg -- .venv/bin/haiti-mission reports --out "$(mktemp -d)"``.
 """
 from __future__ import annotations
 
