@@ -33,3 +33,7 @@ class DataError(ValueError):
             shown += f"\n  ... and {more} more"
         count = len(self.problems)
         super().__init__(f"invalid data ({count} problem{'s' if count != 1 else ''}):\n{shown}")
+
+
+class ReportError(RuntimeError):
+    """A report run failed; the message names the notebook and, where known, the cell."""

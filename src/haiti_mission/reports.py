@@ -3,23 +3,22 @@
 A run plans every report and checks every parameter before any kernel starts, executes the
 notebooks in parallel, renders each (clean notebook, HTML without code, figures) into a staging
 folder beside the output folder, and swaps that folder into place only when every report
-succeeded. A failed or interrupted run leaves the previous reports exactly as they were; a run
-that is killed leaves only its staging folder (with its kernels' files), which the next run removes.
+succeeded (publish.py). A failed or interrupted run leaves the previous reports exactly as they
+were; a run that is killed leaves only its staging folder, which the next run removes.
 """
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
-import shutil
-import sys
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from .errors import ReportError
 from .parallel import parallel_map
+from .publish import check_output_folder, discard, prepare_staging, recover, remove_tree, swap_into_place
 from .params import REPORT_NAME, ParameterError, available_notebooks, check_types, check_values, notebook_parameters, notebook_path
 from .paths import display_path, notebooks_dir
 
@@ -27,10 +26,6 @@ MANIFEST = "manifest.json"
 # Inside the staging folder: each notebook's kernel log and connection file; never published.
 WORK = ".hm-work"
 REPORT_FIGURE = re.compile(r"figures/[A-Za-z0-9][A-Za-z0-9_-]*/figure-[0-9]+\.(svg|png)")
-
-
-class ReportError(RuntimeError):
-    """A report run failed; the message names the notebook and, where known, the cell."""
 
 
 @dataclass
@@ -153,7 +148,7 @@ def build_report(plan: Plan, *, staging: str, data_version: str, kernel_env: dic
     title = render.notebook_title(nb, plan.name)
     _inside(out, f"{plan.name}.ipynb").write_bytes(render.notebook_bytes(nb))
     fig_dir = _inside(out, "figures", plan.name)
-    _remove(fig_dir)
+    remove_tree(fig_dir)
     figures = render.figures_of(nb)
     if figures:
         fig_dir.parent.mkdir(exist_ok=True)
@@ -168,183 +163,6 @@ def build_report(plan: Plan, *, staging: str, data_version: str, kernel_env: dic
         "figures": [f"figures/{plan.name}/{f}" for f, _ in figures],
         "given": plan.given, "resolved": plan.resolved, "data_version": data_version,
     }
-
-
-# ---------------------------------------------------------------- publishing atomically
-
-def _staging_name(out: Path, kind: str, pid: int) -> Path:
-    return out.parent / f".{out.name}.{kind}-{pid}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove(path: Path) -> None:
-    """Remove a folder tree we created, even where a read-only subfolder is in the way."""
-    def retry(func, name, _exc):
-        try:
-            os.chmod(os.path.dirname(name), 0o700)
-            func(name)
-        except OSError:
-            pass
-
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    elif path.exists():
-        shutil.rmtree(path, **({"onexc": retry} if sys.version_info >= (3, 12) else {"onerror": retry}))
-
-
-def _lock(folder: Path) -> int:
-    """Lock ``folder`` for this run; the lock ends with the process, however it ends."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fd
-
-
-def _in_use(folder: Path) -> bool:
-    """Whether a running process (a run, or one of its workers) holds ``folder``'s lock."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
-def end_processes_using(folder: Path, grace: float = 3.0) -> None:
-    """End the processes whose command line names a file in ``folder``: the kernels of a run that
-    was stopped (their connection files live in its work folder). A kernel that outlived its run
-    could otherwise write into the folder while it is being removed."""
-    try:
-        import psutil  # installed with ipykernel
-    except ImportError:
-        return
-    marker = str(folder) + os.sep
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        try:
-            if proc.pid != os.getpid() and any(marker in arg for arg in proc.info["cmdline"] or ()):
-                found.append(proc)
-        except psutil.Error:
-            continue
-    for proc in found:
-        try:
-            proc.terminate()
-        except psutil.Error:
-            pass
-    _, alive = psutil.wait_procs(found, timeout=grace)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(alive, timeout=1.0)
-
-
-def _discard(staging: Path) -> None:
-    """Remove a staging folder after its kernels are gone."""
-    end_processes_using(staging)
-    _remove(staging)
-
-
-def recover(out: Path) -> None:
-    """Clean up after a run that was killed: restore a half-swapped folder, remove stale staging.
-
-    A staging folder is stale when no process holds its lock any more (a killed run's lock ends
-    with it, even when its process id has been reused); a half-swapped folder, when its run's
-    process is gone.
-    """
-    for kind in ("previous", "staging"):
-        for stale in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
-            try:
-                pid = int(stale.name.rsplit("-", 1)[1])
-            except ValueError:
-                continue
-            if pid == os.getpid():
-                continue
-            if kind == "staging" and _in_use(stale):
-                continue
-            if kind == "previous" and _pid_alive(pid):
-                continue
-            if kind == "previous" and not out.exists():
-                stale.rename(out)  # killed between the two renames of a swap
-            else:
-                _discard(stale)
-
-
-def _writable(folder: Path) -> bool:
-    if os.access in os.supports_effective_ids:
-        return os.access(folder, os.W_OK | os.X_OK, effective_ids=True)
-    return os.access(folder, os.W_OK | os.X_OK)
-
-
-def check_output_folder(out: Path) -> None:
-    """Refuse an output folder that is not one: a file, the project's own folders, a read-only tree."""
-    from .paths import data_dir, project_root
-
-    if out.exists() and not out.is_dir():
-        raise ReportError(f"output folder {out} is a file, not a folder")
-    protected = {"the data": data_dir(), "the notebooks": notebooks_dir(), "the project": project_root(), "your home folder": Path.home()}
-    for what, folder in protected.items():
-        if folder is not None and folder.resolve().is_relative_to(out):
-            raise ReportError(f"refusing to write reports to {out}: it is or holds {what} ({folder}); the run replaces the whole folder, so give it a folder of its own")
-    if out.parent == out:
-        raise ReportError(f"refusing to write reports to {out}: choose a folder of its own")
-    if out.exists():
-        for folder, _, _ in os.walk(out):
-            if not _writable(Path(folder)):
-                which = "" if Path(folder) == out else f" (its subfolder {Path(folder).relative_to(out)} is read-only)"
-                raise ReportError(f"output folder {out} is read-only{which}: permission denied")
-
-
-def _prepare_staging(out: Path) -> tuple[Path, int]:
-    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out``.
-
-    Returns the folder and the lock's file descriptor.
-    """
-    staging = _staging_name(out, "staging", os.getpid())
-    _remove(staging)
-    try:
-        staging.mkdir(parents=True)
-    except OSError as exc:
-        raise ReportError(f"cannot write reports to {out}: cannot create a folder in {out.parent} ({exc.strerror or exc})") from None
-    lock = _lock(staging)
-    try:
-        if out.exists():
-            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
-        probe = staging / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        _remove(staging)
-        os.close(lock)
-        raise ReportError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
-    return staging, lock
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    previous = _staging_name(out, "previous", os.getpid())
-    if out.exists():
-        out.rename(previous)
-    try:
-        staging.rename(out)
-    except BaseException:
-        if previous.exists() and not out.exists():
-            previous.rename(out)
-        raise
-    _remove(previous)
 
 
 def _previous_entries(folder: Path) -> dict:
@@ -398,7 +216,7 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     version = data_version()
     check_output_folder(out)
     recover(out)
-    staging, lock = _prepare_staging(out)
+    staging, lock = prepare_staging(out)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
     try:
         # Kernels take the tables validated above instead of parsing the CSV files again.
@@ -407,17 +225,17 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
         _preload()
         built = parallel_map(partial(build_report, staging=str(staging), data_version=version, kernel_env=kernel_env),
                              plans, jobs, progress, "reports")
-        _remove(staging / WORK)
+        remove_tree(staging / WORK)
         entries = {e["name"]: e for e in built}
         kept = _previous_entries(staging)
         kept.update(entries)
         _write_index(staging, kept, version)
-        _swap_into_place(staging, out)
+        swap_into_place(staging, out)
     except OSError as exc:
-        _discard(staging)
+        discard(staging)
         raise ReportError(f"could not write the reports: {exc}") from None
     except BaseException:
-        _discard(staging)
+        discard(staging)
         raise
     finally:
         os.close(lock)
