@@ -1,12 +1,13 @@
-"""What a report notebook calls first: check its parameters, set the style, prepare captions."""
+"""What a report notebook imports: ``start`` (check its parameters, set the style, prepare
+captions), ``figures`` and ``long_date``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import style
+from . import figures, style  # noqa: F401  (figures: what a report draws with)
 from .loading import load
 from .params import check_parameters
-from .present import Report
+from .present import Report, long_date  # noqa: F401  (re-exported for the notebooks)
 
 
 @dataclass
