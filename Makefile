@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup reports test validate summary browser clean-venv lock lab notebooks bench
+.PHONY: setup reports test check validate summary browser clean-venv lock lab notebooks bench
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ reports: setup
 	$(BIN)/haiti-mission reports
 
 test: setup browser
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+
+# The fast tier (well under a minute): the import contract and the unit tests, no notebooks,
+# kernels, servers or browser.
+check: setup
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -q -m "not slow" tests
 
 # JupyterLab on the notebooks, in the project's environment.
 lab: setup

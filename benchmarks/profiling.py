@@ -44,7 +44,7 @@ def _data(scale: int) -> Path | None:
 
 def imports(_args) -> None:
     """Import time of what the report parent imports, and of nbformat with and without rfc3987_syntax."""
-    code = "import haiti_mission.reports as r; r._preload()"
+    code = "import haiti_mission.pipeline.build as r; r._preload()"
     err = subprocess.run([str(BIN / "python"), "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=ROOT).stderr
     rows = []
     for line in err.splitlines():
@@ -52,7 +52,7 @@ def imports(_args) -> None:
         if m:
             rows.append((int(m[2]) / 1e6, int(m[1]) / 1e6, len(m[3]) // 2, m[4]))
     total = sum(r[0] for r in rows if r[2] == 0)
-    print(f"parent of `haiti-mission reports`: importing haiti_mission.reports + preload (nbconvert, papermill, exporter) = {total:.2f} s of imports")
+    print(f"parent of `haiti-mission reports`: importing haiti_mission.pipeline.build + preload (nbconvert, papermill, exporter) = {total:.2f} s of imports")
     print("largest self times (s):")
     for cum, own, depth, name in sorted(rows, key=lambda r: -r[1])[:12]:
         print(f"  {own:6.3f} self  {cum:6.3f} cumulative  {name}")
@@ -89,11 +89,12 @@ def timeline(args) -> None:
     def log(msg):
         print(f"{time.perf_counter() - t0:7.2f} s  pid {os.getpid()}  {msg}", flush=True)
 
-    import haiti_mission.execute as execute
-    import haiti_mission.loading as loading
-    import haiti_mission.render as render
-    import haiti_mission.reports as reports
-    log("imported haiti_mission.reports (render imports nbformat)")
+    import haiti_mission.pipeline.execute as execute
+    import haiti_mission.datapackage.frames as loading
+    import haiti_mission.pipeline.pages as render
+    import haiti_mission.pipeline.build as reports
+    import haiti_mission.pipeline.plan as planning
+    log("imported haiti_mission.pipeline.build (pages imports nbformat)")
     original_clean = render.clean_notebook
 
     def clean(nb, parameters):
@@ -103,13 +104,13 @@ def timeline(args) -> None:
         return original_clean(nb, parameters)
 
     render.clean_notebook = clean
-    _wrap(reports, "plan_reports", log)
+    _wrap(planning, "plan_reports", log)
     _wrap(reports, "_preload", log)
     _wrap(loading, "load", log, lambda a: a[0] if a else "")
     _wrap(execute, "run_notebook", log, lambda a: Path(a[0]).stem)
     _wrap(render, "to_html", log, lambda a: a[1][:30])
     _wrap(reports, "parallel_map", log)
-    plans = reports.plan_reports()
+    plans = planning.plan_reports()
     out = Path(tempfile.mkdtemp(prefix="hm-profile-out-")) / "reports"
     reports.run_reports(plans, out, jobs=args.jobs, progress=False)
     log("run_reports done")
@@ -129,12 +130,12 @@ def _profile(fn, top: int, sort: str = "cumulative") -> None:
 def kernel(args) -> None:
     """cProfile of one notebook's code cells (parameters at their defaults), run in this process.
 
-    As under `reports`, the tables come validated from the run (loading.share_tables) unless
+    As under `reports`, the tables come validated from the run (datapackage.frames.share_tables) unless
     ``--standalone`` asks for a kernel that parses the CSV files itself (papermill, nbval, Jupyter).
     """
     _data(args.scale)
     if not args.standalone:
-        from haiti_mission import loading
+        from haiti_mission.datapackage import frames as loading
 
         os.environ.update(loading.share_tables(Path(tempfile.mkdtemp(prefix="hm-profile-tables-")) / "tables"))
         loading._cache.clear()  # what the parent validated reaches the kernel only through the shared folder
@@ -159,7 +160,8 @@ def kernel(args) -> None:
 def parent(args) -> None:
     """cProfile of the parent process of `reports` with jobs=1 (kernels appear as waiting time)."""
     _data(args.scale)
-    from haiti_mission.reports import plan_reports, run_reports
+    from haiti_mission.pipeline.build import run_reports
+    from haiti_mission.pipeline.plan import plan_reports
 
     out = Path(tempfile.mkdtemp(prefix="hm-profile-out-")) / "reports"
     _profile(lambda: run_reports(plan_reports(), out, jobs=1, progress=False), args.top, args.sort)

@@ -17,14 +17,14 @@ import pytest
 from haiti_mission.analysis.disagreements import (
     DEFAULT_WINDOW_DAYS,
     QUANTITY_KEYS,
-    all_disagreements,
     disagreements,
     quantity_key,
     summarise,
     window_groups,
 )
-from haiti_mission.commands.compare import WINDOW_HELP_DEFAULT
-from haiti_mission.schema import read_package
+from haiti_mission.cli.disagreements import WINDOW_HELP_DEFAULT
+from haiti_mission.queries.disagreements import all_disagreements
+from haiti_mission.datapackage.descriptor import read_package
 
 CLI = Path(sys.executable).parent / "haiti-mission"
 

@@ -384,7 +384,7 @@ def test_an_empty_notebooks_folder_is_refused(ws, capsys, monkeypatch):
 
 def test_a_manifest_naming_files_outside_the_output_folder_is_not_trusted(tmp_path):
     """The previous manifest is data from disk: its entries may only name their own report's files."""
-    from haiti_mission.reports import _previous_entries
+    from haiti_mission.pipeline.build import _previous_entries
 
     folder = tmp_path / "reports"
     shutil.copytree(REPORTS, folder)

@@ -25,7 +25,7 @@ import nbformat
 import pytest
 
 from conftest import DATA, ROOT, snapshot
-from haiti_mission.integrity import refresh_hashes
+from haiti_mission.datapackage.checksums import refresh_hashes
 
 CLI = [sys.executable, "-m", "haiti_mission"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -205,7 +205,7 @@ def test_notebook_outputs_hold_payloads_only_as_escaped_text(hostile_reports):
 
 def test_only_plain_notebook_names_are_reports(tmp_path, monkeypatch):
     """Notebook file names become output file and folder names: odd ones are not reports at all."""
-    from haiti_mission.params import ParameterError, available_notebooks, notebook_path
+    from haiti_mission.notebook.parameters import ParameterError, available_notebooks, notebook_path
 
     for name in ("ok", ".hidden", ".", "a b", "x;rm -rf", "ok.backup"):
         (tmp_path / f"{name}.ipynb").write_text("{}", encoding="utf-8")
@@ -218,7 +218,8 @@ def test_only_plain_notebook_names_are_reports(tmp_path, monkeypatch):
 
 
 def test_report_files_are_written_only_inside_the_staging_folder(tmp_path):
-    from haiti_mission.reports import ReportError, _inside
+    from haiti_mission.errors import ReportError
+    from haiti_mission.pipeline.build import _inside
 
     assert _inside(tmp_path, "figures", "timeline") == tmp_path / "figures" / "timeline"
     for parts in (("..", "escape.html"), ("/etc/passwd",), ("figures", "..", "..", "x")):

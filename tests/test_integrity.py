@@ -19,7 +19,7 @@ import pytest
 import haiti_mission as hm
 from conftest import DATA, snapshot
 from haiti_mission.cli import main
-from haiti_mission.integrity import refresh_hashes
+from haiti_mission.datapackage.checksums import refresh_hashes
 
 DESCRIPTOR = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
 NAMES = [r["name"] for r in DESCRIPTOR["resources"]]

@@ -21,10 +21,10 @@ import yaml
 import haiti_mission as hm
 from haiti_mission import paths
 from haiti_mission.cli import main
-from haiti_mission.dictionary import readme_path, render_dictionary
-from haiti_mission.hxl import TAG_PATTERN, csv_text, package_tag_problems, tag_problems
-from haiti_mission.schema import parse_descriptor, read_package
-from haiti_mission.source_check import SourceURL, check_sources, normalise_url, url_problem
+from haiti_mission.interop.dictionary import readme_path, render_dictionary
+from haiti_mission.interop.hxl import TAG_PATTERN, csv_text, package_tag_problems, tag_problems
+from haiti_mission.datapackage.descriptor import parse_descriptor, read_package
+from haiti_mission.interop.sources_check import SourceURL, check_sources, normalise_url, url_problem
 
 TEST_SOURCE = "test-20240102-first"
 
@@ -331,7 +331,7 @@ def test_cite_markdown_package_and_errors(synthetic_dir):
 
 
 def test_date_text_follows_the_precision():
-    from haiti_mission.citation import date_text
+    from haiti_mission.interop.citation import date_text
 
     assert date_text(pd.Timestamp("2024-03-09"), "day") == "9 March 2024"
     assert date_text(pd.Timestamp("2024-03-01"), "month") == "March 2024"

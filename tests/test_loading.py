@@ -22,7 +22,7 @@ import pytest
 
 import haiti_mission as hm
 from conftest import DATA, ROOT, snapshot
-from haiti_mission.integrity import refresh_hashes
+from haiti_mission.datapackage.checksums import refresh_hashes
 
 DESCRIPTOR = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
 RESOURCES = {r["name"]: r for r in DESCRIPTOR["resources"]}

@@ -24,7 +24,7 @@ import pandas
 import pytest
 
 from conftest import DATA, ROOT
-from haiti_mission.present import long_date
+from haiti_mission.notebook.present import long_date
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

@@ -15,8 +15,10 @@ import nbformat
 import pytest
 
 from conftest import ROOT, snapshot
-from haiti_mission.params import ParameterError, check_parameters, notebook_parameters
-from haiti_mission.reports import ReportError, plan_reports, run_reports
+from haiti_mission.notebook.parameters import ParameterError, check_parameters, notebook_parameters
+from haiti_mission.errors import ReportError
+from haiti_mission.pipeline.build import run_reports
+from haiti_mission.pipeline.plan import plan_reports
 
 CLI = [sys.executable, "-m", "haiti_mission"]
 NOTEBOOKS = ["displacement", "pledges-and-funding", "situation-report", "timeline"]

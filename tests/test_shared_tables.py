@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 
 import haiti_mission as hm
-from haiti_mission import loading
-from haiti_mission.loading import SHARED_ENV, SHARED_KEY_ENV, known_by, share_tables
-from haiti_mission.params import latest_publication
-from haiti_mission.reports import plan_reports, run_reports
+from haiti_mission.datapackage import frames as loading
+from haiti_mission.datapackage.frames import SHARED_ENV, SHARED_KEY_ENV, known_by, share_tables
+from haiti_mission.notebook.parameters import latest_publication
+from haiti_mission.pipeline.build import run_reports
+from haiti_mission.pipeline.plan import plan_reports
 
 
 @pytest.fixture

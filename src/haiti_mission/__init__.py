@@ -15,13 +15,13 @@ __all__ = ["load", "sources", "datasets", "validate", "cite", "DataError", "__ve
 def __getattr__(name):
     # Lazy: `import haiti_mission` stays cheap; pandas loads with the first dataset.
     if name in ("load", "sources", "datasets"):
-        from . import loading
-        return getattr(loading, name)
+        from .datapackage import frames
+        return getattr(frames, name)
     if name == "validate":
-        from .validation import validate
+        from .datapackage.validation import validate
         return validate
     if name == "cite":
-        from .citation import cite
+        from .interop.citation import cite
         return cite
     if name == "DataError":
         from .errors import DataError

@@ -1,4 +1,4 @@
-"""Problems found in the data, and the exception that carries them."""
+"""The errors every layer shares: problems in the data, a failed report run, a bad report parameter."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,3 +37,12 @@ class DataError(ValueError):
 
 class ReportError(RuntimeError):
     """A report run failed; the message names the notebook and, where known, the cell."""
+
+
+class ParameterError(ValueError):
+    """A report parameter is unknown, of the wrong type, or has a value that makes no sense."""
+
+    def __init__(self, notebook: str, parameter: str | None, message: str):
+        self.notebook, self.parameter = notebook, parameter
+        where = f"notebook {notebook!r}" + (f", parameter {parameter!r}" if parameter else "")
+        super().__init__(f"{where}: {message}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..schema import read_package
 from .provenance import with_sources
 
 # What makes two rows "the same quantity". An analysis choice, so written here, not in the descriptor.
@@ -43,17 +42,13 @@ def quantity_key(dataset: str) -> tuple[str, ...]:
         raise ValueError(f"no quantity key for dataset {dataset!r}; disagreements cover: {known}") from None
 
 
-def _descriptor_columns(dataset: str, data_dir=None) -> tuple[str, str]:
-    """Return the dataset's value column (its one numeric field) and record column (its primary key).
-
-    Read from the descriptor, the package's single source of truth, rather than named here.
-    """
-    resource = read_package(data_dir).resource(dataset)
-    numeric = [f.name for f in resource.fields if f.type in ("integer", "number")]
-    if len(numeric) != 1 or len(resource.primary_key) != 1:
-        raise ValueError(f"dataset {dataset!r} needs exactly one numeric field and a one-field primary key, "
-                         f"found {numeric} and {list(resource.primary_key)}")
-    return numeric[0], resource.primary_key[0]
+def _value_column(frame: pd.DataFrame) -> str:
+    """Return the dataset's value column: its one numeric column (booleans are not numbers here)."""
+    numeric = [c for c in frame.columns
+               if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+    if len(numeric) != 1:
+        raise ValueError(f"a dataset for disagreements needs exactly one numeric column, found {numeric}")
+    return numeric[0]
 
 
 def _hashable(value):
@@ -102,7 +97,7 @@ def quantity_label(row: pd.Series, key: tuple[str, ...] | list[str]) -> str:
 
 
 def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
-                  window_days: int = DEFAULT_WINDOW_DAYS, *, data_dir=None) -> pd.DataFrame:
+                  window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
     """Return every value of each quantity that two or more sources report, one row per value.
 
     ``frame`` is a numeric dataset as ``haiti_mission.load`` gives it (displacement, pledges or
@@ -125,7 +120,7 @@ def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
     if window_days < 0:
         raise ValueError(f"window_days must be zero or more, got {window_days}")
     key = list(quantity_key(dataset))
-    value_column, record_column = _descriptor_columns(dataset, data_dir)
+    value_column, record_column = _value_column(frame), "record_id"
     rows = frame[frame[value_column].notna()]
     rows = rows.rename(columns={value_column: "value", record_column: "record_id"})
     rows = with_sources(rows, sources)
@@ -165,23 +160,16 @@ def summarise(table: pd.DataFrame, datasets=None) -> pd.DataFrame:
     return pd.DataFrame({"dataset": names, "groups": [counts[n][0] for n in names], "differing": [counts[n][1] for n in names]})
 
 
-def all_disagreements(window_days: int = DEFAULT_WINDOW_DAYS, as_of=None, datasets=None, *, data_dir=None) -> pd.DataFrame:
-    """Return ``disagreements`` for every numeric dataset (or those named), loaded with ``as_of``.
+def across_datasets(frames: dict[str, pd.DataFrame], sources: pd.DataFrame,
+                    window_days: int = DEFAULT_WINDOW_DAYS) -> pd.DataFrame:
+    """Return ``disagreements`` for each dataset of ``frames`` ({name: frame}), in one table.
 
-    The one function here that reads data, and only through ``haiti_mission.load``. A ``dataset``
-    column comes first; key columns of the other datasets are empty. ``as_of`` limits the rows to
-    what was public on that day, as ``load`` does.
+    A ``dataset`` column comes first; key columns of the other datasets are empty.
     """
-    from ..loading import load, sources
-
-    names = list(QUANTITY_KEYS) if datasets is None else list(dict.fromkeys(datasets))
+    names = list(frames)
     for name in names:
-        quantity_key(name)  # unknown names fail before anything is loaded
-    source_table = sources(data_dir=data_dir)
-    parts = []
-    for name in names:
-        found = disagreements(load(name, as_of, data_dir=data_dir), name, source_table, window_days, data_dir=data_dir)
-        parts.append(found.assign(dataset=name))
+        quantity_key(name)  # unknown names fail before anything is computed
+    parts = [disagreements(frames[name], name, sources, window_days).assign(dataset=name) for name in names]
     keys = list(dict.fromkeys(c for name in names for c in QUANTITY_KEYS[name]))
     columns = ["dataset", "group_id", "quantity", *keys, *_ROW_COLUMNS, *_GROUP_COLUMNS, "note"]
     non_empty = [p for p in parts if len(p)]

@@ -1,0 +1,15 @@
+"""What every command shares: the --data-dir option and the exit statuses.
+
+Exit statuses, the same for every command:
+  0  success;
+  1  the data, a check or a run failed (invalid data, a stale file, a notebook that failed, a
+     folder that cannot be written): the message says what and where;
+  2  wrong usage: an unknown command, option, report name or parameter, or a value that makes no
+     sense (argparse uses 2 for its own refusals too);
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP).
+"""
+from __future__ import annotations
+
+OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
+
+DATA_DIR_HELP = "folder holding datapackage.json (default: the package's own data)"

@@ -1,0 +1,11 @@
+"""The data package: the descriptor, strict reading of its CSV files, the rules, checksums,
+validation and typed frames, with the point-in-time (``as_of``) rule.
+
+``descriptor`` reads ``datapackage.json``, the single source of truth for every table; ``csvfile``
+parses one CSV strictly against its schema; ``rules`` checks what spans fields and tables;
+``checksums`` compares files with the sizes and hashes the descriptor records; ``validation``
+checks the whole package; ``frames`` gives typed pandas DataFrames (``load``).
+
+May import only the base modules (``errors``, ``paths``): it knows nothing of analysis, notebooks,
+report runs or the command line.
+"""

@@ -1,0 +1,318 @@
+"""Read one CSV resource strictly against its schema.
+
+Every cell is parsed by the type its field declares and checked against the field's constraints;
+nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
+file, the row (the header is row 1) and the field.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..errors import Problem
+from ..paths import display_path
+from .descriptor import Field, Package, Resource
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_BOM = b"\xef\xbb\xbf"
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+@dataclass
+class Table:
+    """A parsed table: its resource, the file it came from, and one list of values per field."""
+
+    resource: Resource
+    file: str
+    columns: dict[str, list]
+    row_numbers: list[int]
+    digest: bytes = b""  # blake2b (16 bytes) of the file's bytes, when it could be read
+
+    @property
+    def row_count(self) -> int:
+        return len(self.row_numbers)
+
+
+def parse_cell(text: str, fld: Field):
+    """Return the value of ``text`` for ``fld``, or raise ValueError saying why it is not valid."""
+    if fld.type == "string":
+        return text
+    if fld.type == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f"{text!r} is not a whole number (write digits only, e.g. 1000, without separators, decimals or words)")
+        return int(text)
+    if fld.type == "number":
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(f"{text!r} is not a finite number")
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    if fld.type == "date":
+        if not _DATE.fullmatch(text):
+            raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+    if fld.type == "boolean":
+        if text == "true":
+            return True
+        if text == "false":
+            return False
+        raise ValueError(f"{text!r} is not a boolean (write true or false)")
+    raise ValueError(f"field type {fld.type!r} is not supported")
+
+
+def check_constraints(value, fld: Field) -> str | None:
+    """Return why ``value`` breaks a constraint of ``fld``, or None."""
+    if fld.enum is not None and value not in fld.enum:
+        return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
+    if fld.minimum is not None and value < fld.minimum:
+        return f"{value} is below the minimum of {fld.minimum:g}"
+    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
+        return f"{value!r} does not match the pattern {fld.pattern}"
+    return None
+
+
+def _check_header(header: list[str], resource: Resource, where: str) -> list[Problem]:
+    expected = resource.field_names
+    if header == expected:
+        return []
+    problems = []
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(Problem(where, 1, name, "column appears more than once in the header"))
+    for name in expected:
+        if name not in header:
+            problems.append(Problem(where, 1, name, "column is missing from the header"))
+    for name in header:
+        if name not in expected:
+            problems.append(Problem(where, 1, name, f"unexpected column; this table's columns are: {', '.join(expected)}"))
+    if not problems:
+        problems.append(Problem(where, 1, None, f"columns are out of order; expected: {', '.join(expected)}"))
+    return problems
+
+
+def decode(raw: bytes, where: str) -> tuple[str | None, list[Problem]]:
+    """Decode a resource's bytes as strict UTF-8 without byte-order mark."""
+    if not raw.strip():
+        return None, [Problem(where, None, None, "file is empty; it needs at least a header row")]
+    if raw.startswith(_BOM):
+        return None, [Problem(where, 1, None, "file starts with a byte-order mark (BOM); save it as UTF-8 without BOM")]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        row, column = _locate_undecodable(raw)
+        return None, [Problem(where, row, column, f"file is not valid UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start} ({exc.reason}); save it as UTF-8")]
+
+
+def _locate_undecodable(raw: bytes) -> tuple[int, str | None]:
+    """Return the CSV row (header = row 1) and, below the header, the column of the first byte
+    that is not UTF-8. Rows are CSV records, not lines: a quoted cell may span several lines."""
+    # surrogateescape turns each undecodable byte into a lone surrogate, which valid text never holds.
+    text = raw.decode("utf-8", errors="surrogateescape")
+    header: list[str] | None = None
+    try:
+        for row, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            header = cells if header is None else header
+            for col, cell in enumerate(cells):
+                if _UNDECODABLE.search(cell):
+                    return row, header[col] if row > 1 and col < len(header) else None
+    except csv.Error:
+        pass
+    return text[: _UNDECODABLE.search(text).start()].count("\n") + 1, None
+
+
+_parsed: dict[tuple, tuple[Table, list[Problem]]] = {}
+
+
+def content_digest(raw: bytes) -> bytes:
+    """The digest by which a file's parse is known (``Table.digest``)."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def read_table(package: Package, resource: Resource) -> tuple[Table, list[Problem]]:
+    """Parse and check one resource's CSV; return the table and every problem found.
+
+    Parsing is cached by the file's content and the resource's schema, so loading every dataset
+    reads sources.csv once, not once per dataset. Callers must not modify the returned table.
+    """
+    path: Path = package.file_of(resource)
+    where = display_path(path)
+    if not package.holds(path):
+        # The descriptor's path is a plain relative name, so only a symbolic link can lead here.
+        return _empty(resource, where), [Problem(where, None, None, "leads outside the data folder (a symbolic link?); a resource must be a file inside it")]
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return _empty(resource, where), [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
+    except IsADirectoryError:
+        return _empty(resource, where), [Problem(where, None, None, "is a folder, not a CSV file")]
+    key = (content_digest(raw), where, resource.fields, resource.primary_key)
+    if key not in _parsed:
+        if len(_parsed) > 64:
+            _parsed.clear()
+        table, problems = _parse(raw, resource, where)
+        table.digest = key[0]
+        _parsed[key] = table, problems
+    table, problems = _parsed[key]
+    return table, list(problems)
+
+
+def _empty(resource: Resource, where: str) -> Table:
+    return Table(resource, where, {f.name: [] for f in resource.fields}, [])
+
+
+def _cell_reader(fld: Field):
+    """Return a function text -> (value, why-not-valid) for one field: its type and constraints,
+    decided once per column instead of once per cell. Same checks and messages as ``parse_cell``
+    followed by ``check_constraints``."""
+    enum = frozenset(fld.enum) if fld.enum is not None else None
+    minimum = fld.minimum
+    pattern = re.compile(fld.pattern) if fld.pattern is not None else None
+
+    def constraints(value) -> str | None:
+        if enum is not None and value not in enum:
+            return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
+        if minimum is not None and value < minimum:
+            return f"{value} is below the minimum of {minimum:g}"
+        if pattern is not None and not pattern.fullmatch(value):
+            return f"{value!r} does not match the pattern {fld.pattern}"
+        return None
+
+    if fld.type == "string":
+        if enum is None and minimum is None and pattern is None:
+            return None  # the text is the value: nothing to check
+        return lambda text: (text, constraints(text))
+    if fld.type == "date":
+        match = _DATE.fullmatch
+
+        def read(text):
+            if not match(text):
+                return None, f"{text!r} is not a date in the form YYYY-MM-DD"
+            try:
+                value = date.fromisoformat(text)
+            except ValueError:
+                return None, f"{text!r} is not a real calendar date"
+            return value, constraints(value)
+        return read
+
+    def generic(text):
+        try:
+            value = parse_cell(text, fld)
+        except ValueError as exc:
+            return None, str(exc)
+        return value, constraints(value)
+    return generic
+
+
+def _has_duplicates(values: list) -> bool:
+    present = [v for v in values if v is not None]
+    return len(set(present)) != len(present)
+
+
+def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
+    """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
+    problems: list[tuple] = []
+    reader = _cell_reader(fld)
+    if reader is None:
+        values = [t if t != "" else None for t in texts]
+        if fld.required and "" in texts:
+            problems.extend((row, 0, Problem(where, row, fld.name, "a value is required"))
+                            for row, t in zip(rows, texts) if t == "")
+    else:
+        # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
+        parsed = {text: reader(text) for text in set(texts) if text != ""}
+        parsed[""] = (None, "a value is required" if fld.required else None)
+        values = [parsed[text][0] for text in texts]
+        bad = {text for text, (_, why) in parsed.items() if why is not None}
+        if bad:
+            problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
+    if fld.unique and _has_duplicates(values):
+        # An empty cell, or one that did not parse, takes no part in uniqueness (it has no value).
+        seen: dict = {}
+        what = "primary key" if resource.primary_key == (fld.name,) else "value"
+        for row, value in zip(rows, values):
+            if value is None:
+                continue
+            first = seen.setdefault(value, row)
+            if first != row:
+                problems.append((row, 1, Problem(where, row, fld.name, f"duplicate {what} {value!r} (first at row {first})")))
+    return values, problems
+
+
+def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Problem]]:
+    empty = _empty(resource, where)
+    text, problems = decode(raw, where)
+    if text is None:
+        return empty, problems
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        return empty, [Problem(where, 1, None, f"malformed CSV header: {exc}")]
+    header_problems = _check_header(header, resource, where)
+    if header_problems:
+        if len(header) == 1 and len(resource.fields) > 1 and any(sep in header[0] for sep in ";\t|"):
+            header_problems.insert(0, Problem(where, 1, None, "the header is a single column: the file seems to use another delimiter than a comma"))
+        return empty, header_problems
+
+    fields = resource.fields
+    width = len(fields)
+    # First the records: which rows are data rows, and the problems of whole rows. Then each
+    # column at once. Problems come out in the order of a row-by-row reading: by row, then field.
+    found: list[tuple] = []  # (row, field index, sub-order, Problem)
+    records: list[list[str]] = []
+    row_numbers: list[int] = []
+    row_number = 1
+    broken: Problem | None = None
+    try:
+        for cells in reader:
+            row_number += 1
+            if len(cells) == width and cells != header:
+                records.append(cells)
+                row_numbers.append(row_number)
+            elif not cells:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "blank line; remove it")))
+            elif cells == header:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it")))
+            else:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, f"has {len(cells)} cells, expected {width} (a truncated line, a stray comma, or another delimiter)")))
+    except csv.Error as exc:
+        broken = Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}")
+    columns: dict[str, list] = {}
+    texts_by_field = list(zip(*records)) if records else [() for _ in fields]
+    for index, (fld, texts) in enumerate(zip(fields, texts_by_field)):
+        values, column_problems = _parse_column(list(texts), row_numbers, fld, resource, where)
+        columns[fld.name] = values
+        found.extend((row, index, sub, problem) for row, sub, problem in column_problems)
+    if resource.primary_key and len(resource.primary_key) > 1:
+        pk_seen: dict[tuple, int] = {}
+        for row, *key in zip(row_numbers, *(columns[k] for k in resource.primary_key)):
+            key = tuple(key)
+            first = pk_seen.setdefault(key, row)
+            if first != row:
+                found.append((row, width, 0, Problem(where, row, ",".join(resource.primary_key), f"duplicate primary key {key!r} (first at row {first})")))
+    found.sort(key=lambda item: item[:3])
+    problems.extend(item[3] for item in found)
+    if broken is not None:
+        problems.append(broken)
+    # A single-field primary key is checked like a unique field.
+    if len(resource.primary_key) == 1:
+        pk = resource.primary_key[0]
+        if not resource.field(pk).unique:
+            firsts: dict = {}
+            for row, v in zip(row_numbers, columns[pk]):
+                first = firsts.setdefault(v, row)
+                if first != row and v is not None:
+                    problems.append(Problem(where, row, pk, f"duplicate primary key {v!r} (first at row {first})"))
+    return Table(resource, where, columns, row_numbers), problems

@@ -1,0 +1,241 @@
+"""Load curated datasets as typed pandas DataFrames, optionally as known on a given date."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .csvfile import Table, content_digest
+from .descriptor import Field, Package, read_package
+from .validation import check_tables, tables_needed
+
+# (frame, known dates, content key) per data files, dataset and day.
+_cache: dict[tuple, tuple[pd.DataFrame, pd.Series, bytes]] = {}
+
+# A report run validates the data once and hands the typed tables to its kernels through a folder
+# of its own (these two variables, set only in the kernels' environment): each file is signed
+# with the run's secret key and names the exact bytes of the data files it was built from. A
+# kernel uses a file only when the signature and the data files match; otherwise it loads as usual.
+SHARED_ENV = "HAITI_MISSION_SHARED_TABLES"
+SHARED_KEY_ENV = "HAITI_MISSION_SHARED_TABLES_KEY"
+_SHARED_SUFFIX = ".tables"
+_MAC_SIZE = 32
+_KEY_SIZE = 20
+
+
+def parse_as_of(value) -> dt.date:
+    """Return ``value`` (a date, a datetime, a Timestamp or a YYYY-MM-DD string) as a date."""
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"as_of must be a date in the form YYYY-MM-DD, got {value!r}")
+
+
+def known_by(published: dt.date | None, precision: str | None) -> dt.date | None:
+    """Return the first day on which a document is certainly public.
+
+    A document dated only by month (or year) may have appeared on its last day, so it counts as
+    known from the end of that month (or year). Unknown dates give None.
+    """
+    if published is None:
+        return None
+    if precision == "month":
+        return published.replace(day=calendar.monthrange(published.year, published.month)[1])
+    if precision == "year":
+        return published.replace(month=12, day=31)
+    return published
+
+
+def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.ExtensionArray:
+    if fld.type == "integer":
+        return pd.array(values, dtype="Int64")
+    if fld.type == "number":
+        return pd.array(values, dtype="Float64")
+    if fld.type == "boolean":
+        return pd.array(values, dtype="boolean")
+    if fld.type == "date":
+        return _dates(values)
+    if fld.enum is not None:
+        return pd.Categorical(values, categories=list(fld.enum))
+    return pd.array(values, dtype="str")
+
+
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+_NAT = np.iinfo(np.int64).min
+# The dates datetime64[ns] can hold; a date beyond them takes pandas' own path, which refuses it.
+_NS_RANGE = (np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-11", "D"))
+
+
+def _dates(values: list) -> pd.Series:
+    """Dates (or None) as a datetime64[ns] Series, None becoming NaT (from day numbers: fast)."""
+    days = np.array([v.toordinal() - _EPOCH if v is not None else _NAT for v in values], dtype=np.int64).view("datetime64[D]")
+    valid = days[~np.isnat(days)]
+    if valid.size and (valid.min() < _NS_RANGE[0] or valid.max() > _NS_RANGE[1]):
+        return pd.to_datetime(pd.Series([v.isoformat() if v is not None else None for v in values], dtype="object"), format="%Y-%m-%d").astype("datetime64[ns]")
+    return pd.Series(days.astype("datetime64[ns]"))
+
+
+def to_frame(table: Table) -> pd.DataFrame:
+    """Build a typed DataFrame from a parsed table, with dtypes taken from the descriptor."""
+    data = {f.name: _column(table.columns[f.name], f) for f in table.resource.fields}
+    return pd.DataFrame(data, index=pd.RangeIndex(table.row_count))
+
+
+def _known_dates(tables: dict[str, Table], name: str) -> pd.Series:
+    """For each row of ``name``, the date its source became public (NaT when unknown)."""
+    sources = tables["sources"].columns
+    # known_by for every source at once: a month-precision date counts from its month's last day,
+    # a year-precision date from 31 December.
+    published = _dates(sources["published"]).to_numpy()
+    precision = np.array(sources["published_precision"], dtype=object)
+    day = published.astype("datetime64[D]")
+    month_end = ((day.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
+    year_end = ((day.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
+    known = np.where(precision == "month", month_end, np.where(precision == "year", year_end, published))
+    if name == "sources":
+        return pd.Series(known)
+    # Every source id of a valid table is in sources (a foreign key), and source ids are unique.
+    at = pd.Index(sources["source_id"]).get_indexer(tables[name].columns["source_id"])
+    return pd.Series(np.where(at >= 0, known[at], np.datetime64("NaT", "ns")))
+
+
+def known_dates(name: str, *, data_dir: str | Path | None = None) -> pd.Series:
+    """For each row of dataset ``name`` (as ``load`` returns it), the date its source became public."""
+    package = read_package(data_dir)
+    package.resource(name)
+    return _load_checked(package, name, dt.date.today())[1].copy()
+
+
+def _stamp(package: Package, names: list[str]) -> tuple:
+    files = [package.folder / "datapackage.json"] + [package.file_of(package.resource(n)) for n in names]
+    stamp = []
+    for f in files:
+        try:
+            s = f.stat()
+            stamp.append((str(f), s.st_mtime_ns, s.st_size))
+        except FileNotFoundError:
+            stamp.append((str(f), None, None))
+    return tuple(stamp)
+
+
+def _needed(name: str) -> list[str]:
+    return [name, "sources"] if name != "sources" else ["sources"]
+
+
+def _content_key(package: Package, digests: list[bytes], name: str, today: dt.date) -> bytes:
+    """What a loaded dataset depends on: the descriptor, the bytes of every file read, the day."""
+    h = hashlib.blake2b(digest_size=_KEY_SIZE)
+    for part in (str(package.folder), json.dumps(package.raw, sort_keys=True), name, today.isoformat(), pd.__version__):
+        h.update(part.encode("utf-8") + b"\0")
+    for digest in digests:
+        h.update(digest)
+    return h.digest()
+
+
+def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series, bytes]:
+    needed = _needed(name)
+    key = (_stamp(package, needed), name, today)
+    if key not in _cache:
+        entry = _from_shared(package, name, today)
+        if entry is None:
+            tables, problems = check_tables(package, needed, today)
+            if problems:
+                raise DataError(problems)
+            frame = to_frame(tables[name])
+            known = _known_dates(tables, name)
+            entry = (frame, known, _content_key(package, [t.digest for t in tables.values()], name, today))
+        _cache[key] = entry
+    return _cache[key]
+
+
+def _from_shared(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series, bytes] | None:
+    """The dataset as the report run that started this kernel validated it, or None."""
+    folder, secret = os.environ.get(SHARED_ENV), os.environ.get(SHARED_KEY_ENV)
+    if not folder or not secret:
+        return None
+    try:
+        blob = (Path(folder) / f"{name}{_SHARED_SUFFIX}").read_bytes()
+        files = [package.file_of(package.resource(n)) for n in tables_needed(package, _needed(name))]
+        if not all(package.holds(f) for f in files):
+            return None
+        digests = [content_digest(f.read_bytes()) for f in files]
+        signed = hmac.compare_digest(blob[:_MAC_SIZE], hashlib.blake2b(blob[_MAC_SIZE:], key=bytes.fromhex(secret), digest_size=_MAC_SIZE).digest())
+    except (OSError, ValueError):
+        return None
+    key = blob[_MAC_SIZE:_MAC_SIZE + _KEY_SIZE]
+    if not signed or key != _content_key(package, digests, name, today):
+        return None  # not this run's, or the data changed since the run validated it
+    frame, known = pickle.loads(blob[_MAC_SIZE + _KEY_SIZE:])
+    return frame, known, key
+
+
+def share_tables(folder: Path, *, data_dir: str | Path | None = None) -> dict[str, str]:
+    """Validate every dataset and write it into ``folder`` (a new folder is created, readable by
+    this user only) for kernels started with the returned environment variables."""
+    package = read_package(data_dir)
+    today = dt.date.today()
+    secret = os.urandom(32)
+    folder = Path(folder)
+    folder.mkdir(mode=0o700)
+    for name in package.resource_names:
+        frame, known, key = _load_checked(package, name, today)
+        body = key + pickle.dumps((frame, known), protocol=pickle.HIGHEST_PROTOCOL)
+        mac = hashlib.blake2b(body, key=secret, digest_size=_MAC_SIZE).digest()
+        fd = os.open(folder / f"{name}{_SHARED_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(mac + body)
+    return {SHARED_ENV: str(folder), SHARED_KEY_ENV: secret.hex()}
+
+
+def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Return the dataset ``name`` as a typed, validated DataFrame.
+
+    Dates are ``datetime64``, counts nullable ``Int64``, enumerations categoricals, text ``str``;
+    the descriptor decides which is which. Invalid data raises ``DataError`` naming file, row and
+    field; nothing is coerced.
+
+    ``as_of`` (a date or "YYYY-MM-DD") gives the dataset as a reader could have known it that day:
+    only rows whose source was public on or before ``as_of`` and whose own date is not later. A
+    source dated only by month counts as public from the last day of that month. Rows whose source
+    has no known publication date are left out of every ``as_of`` view (and kept when ``as_of`` is
+    None), because nobody can say when they became known.
+    """
+    package = read_package(data_dir)
+    package.resource(name)  # unknown names fail here, listing the known ones
+    frame, known, _ = _load_checked(package, name, dt.date.today())
+    frame = frame.copy()
+    if as_of is not None:
+        cutoff = pd.Timestamp(parse_as_of(as_of))
+        keep = known <= cutoff
+        if "date" in frame:
+            keep &= frame["date"] <= cutoff
+        frame = frame.loc[keep.to_numpy()].reset_index(drop=True)
+    frame.attrs = {"dataset": name, "as_of": None if as_of is None else parse_as_of(as_of).isoformat()}
+    return frame
+
+
+def sources(as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Return the sources table (publisher, title, URL, publication date, kind) as a DataFrame."""
+    return load("sources", as_of, data_dir=data_dir)
+
+
+def datasets(*, data_dir: str | Path | None = None) -> list[str]:
+    """Return the names of the datasets the package holds."""
+    return read_package(data_dir).resource_names

@@ -1,0 +1,143 @@
+"""Citations for the package, its sources and its rows, in a plain author-date style.
+
+``cite(source_id)`` gives "Publisher (date). Title. URL"; ``cite(row)`` gives the row's source
+followed by where the row sits, e.g. "[haiti-mission 0.1.0, displacement dis-0001]"; ``cite()``
+gives the package itself.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ..datapackage.descriptor import Package, Resource, read_package
+from ..datapackage.frames import load
+
+STYLES = ("text", "markdown")
+
+# Fixed English month names: strftime("%B") follows the process locale, and a citation must not.
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_MARKDOWN_SPECIAL = "\\`*_[]<>#"
+
+
+def _missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def date_text(published, precision) -> str:
+    """Return a publication date as cited: '2 October 2024', 'October 2024', '2024' or 'n.d.'."""
+    if _missing(published):
+        return "n.d."
+    ts = pd.Timestamp(published)
+    if precision == "year":
+        return f"{ts.year}"
+    if precision == "month":
+        return f"{_MONTHS[ts.month - 1]} {ts.year}"
+    return f"{ts.day} {_MONTHS[ts.month - 1]} {ts.year}"
+
+
+def _md(text: str) -> str:
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+def format_source(source: Mapping, style: str = "text") -> str:
+    """Return one source row as 'Publisher (date). Title. URL' (title in italics for Markdown)."""
+    when = date_text(source["published"], source["published_precision"])
+    publisher, title, url = str(source["publisher"]), str(source["title"]).strip(), str(source["url"])
+    end = "" if title.endswith((".", "?", "!")) else "."
+    if style == "markdown":
+        return f"{_md(publisher)} ({when}). *{_md(title)}*{end} <{url}>"
+    return f"{publisher} ({when}). {title}{end} {url}"
+
+
+def format_package(package: Package, style: str = "text") -> str:
+    """Return the citation of the data package itself: name, version, title and license."""
+    licenses = ", ".join(lic.get("name") or lic.get("title", "") for lic in package.licenses)
+    title = f"*{_md(package.title)}*" if style == "markdown" else package.title
+    text = f"{package.name} {package.version}. {title}."
+    return text + (f" Data licensed {licenses}." if licenses else "")
+
+
+def row_dataset(row: Mapping, package: Package) -> Resource | None:
+    """Return the dataset a row comes from, judged by its identifier field and value, or None.
+
+    A row's own key (``record_id``, ``event_id``, ...) decides; a ``source_id`` that is only a
+    foreign key to the sources table does not make the row a source.
+    """
+    candidates = []
+    for resource in package.resources:
+        if len(resource.primary_key) != 1 or resource.primary_key[0] not in row:
+            continue
+        key = resource.field(resource.primary_key[0])
+        value = row[key.name]
+        if _missing(value):
+            continue
+        if key.pattern and not re.fullmatch(key.pattern, str(value)):
+            continue
+        candidates.append(resource)
+    referenced = {
+        (fk.resource, fk.reference_fields)
+        for c in candidates for fk in c.foreign_keys if fk.fields == fk.reference_fields
+    }
+    candidates = [c for c in candidates if (c.name, c.primary_key) not in referenced]
+    if len(candidates) > 1:
+        # A row holding every column of one dataset belongs to that dataset.
+        complete = [c for c in candidates if all(f in row for f in c.field_names)]
+        candidates = complete if len(complete) == 1 else candidates
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _as_mapping(item) -> Mapping | None:
+    if isinstance(item, pd.Series):
+        return item
+    if isinstance(item, Mapping):
+        return item
+    if hasattr(item, "_asdict"):  # a row from DataFrame.itertuples()
+        return item._asdict()
+    return None
+
+
+def cite(item=None, *, data_dir=None, style: str = "text") -> str:
+    """Return a formatted citation for a source id, a source row, any data row, or the package.
+
+    ``item`` may be a ``source_id`` string, or a row (a pandas Series, a mapping or an
+    ``itertuples`` row) from any dataset: the row's source is cited, followed by where the row
+    sits in this package, e.g. ``[haiti-mission 0.1.0, displacement dis-0001]``. With no ``item``,
+    the package itself is cited. ``style`` is "text" or "markdown" (title in italics, URL as a link).
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
+    package = read_package(data_dir)
+    if item is None:
+        return format_package(package, style)
+    suffix = ""
+    if isinstance(item, str):
+        source_id = item
+    else:
+        row = _as_mapping(item)
+        if row is None:
+            raise TypeError(f"cite() takes a source_id or a data row, not {type(item).__name__}")
+        if "source_id" not in row or _missing(row["source_id"]):
+            raise ValueError("the row has no source_id to cite; select the source_id column too")
+        source_id = str(row["source_id"])
+        dataset = row_dataset(row, package)
+        if dataset is not None and dataset.name != "sources":
+            suffix = f" [{package.name} {package.version}, {dataset.name} {row[dataset.primary_key[0]]}]"
+        elif dataset is None:
+            # Any dataset's own key will do, but not a key other tables point to (source_id).
+            pointed_to = {fk.reference_fields for r in package.resources for fk in r.foreign_keys}
+            keys = [r.primary_key[0] for r in package.resources if len(r.primary_key) == 1 and r.primary_key not in pointed_to]
+            ident = next((row[k] for k in keys if k in row and not _missing(row[k])), None)
+            suffix = f" [{package.name} {package.version}, {ident}]" if ident is not None else ""
+    table = load("sources", data_dir=data_dir).set_index("source_id", drop=False)
+    if source_id not in table.index:
+        where = package.resource("sources").path
+        raise KeyError(f"unknown source_id {source_id!r}: it has no row in {where}")
+    return format_source(table.loc[source_id], style) + suffix

@@ -1,0 +1,190 @@
+"""Report parameters: read from each notebook's ``parameters`` cell, checked before anything runs.
+
+A notebook's parameters cell is the single place its parameters are declared: one annotated
+literal per line (``as_of: str = "latest"  # what it means``). The runner reads it to refuse
+unknown names and wrong types before a kernel starts; the notebook calls ``check_parameters``
+right after papermill's injected cell, so a plain ``papermill`` run is checked the same way.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ParameterError
+from ..paths import notebooks_dir
+
+LATEST = "latest"
+ANNOTATIONS = {"str", "int", "float", "bool", "list[str]"}
+FORCES = ("MSS", "GSF", "all")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One declared parameter: its name, annotation, default value and one-line description."""
+
+    name: str
+    annotation: str
+    default: object
+    help: str
+
+
+# A report's name becomes file and folder names in the output: plain names only (no hidden files,
+# no separators, nothing a shell or a browser would read differently).
+REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+
+def available_notebooks() -> list[str]:
+    """Return the names of the report notebooks (file names without .ipynb), sorted.
+
+    Files whose names are not plain report names (hidden files, editor backups) are not reports.
+    """
+    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if REPORT_NAME.fullmatch(p.stem) and p.is_file())
+
+
+def notebook_path(name: str) -> Path:
+    """Return the path of report notebook ``name``, refusing names that are not plain report names."""
+    known = available_notebooks()
+    if name not in known:
+        listed = ", ".join(known) or f"none (no notebooks in {notebooks_dir()})"
+        raise ParameterError(name, None, f"no such report notebook; available: {listed}")
+    return notebooks_dir() / f"{name}.ipynb"
+
+
+def _comments(source: str) -> dict[int, str]:
+    out = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            out[tok.start[0]] = tok.string.lstrip("#").strip()
+    return out
+
+
+def parse_parameters_cell(source: str, notebook: str) -> dict[str, Parameter]:
+    """Parse a parameters cell made only of annotated literals into Parameters."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ParameterError(notebook, None, f"the parameters cell is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    comments = _comments(source)
+    params: dict[str, Parameter] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None):
+            raise ParameterError(notebook, None, f"line {node.lineno} of the parameters cell is not an annotated literal like `name: str = \"value\"`")
+        name = node.target.id
+        annotation = ast.unparse(node.annotation)
+        if annotation not in ANNOTATIONS:
+            raise ParameterError(notebook, name, f"annotation {annotation!r} is not one of {', '.join(sorted(ANNOTATIONS))}")
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError:
+            raise ParameterError(notebook, name, "default value must be a literal") from None
+        params[name] = Parameter(name, annotation, default, comments.get(node.lineno, ""))
+    return params
+
+
+def notebook_parameters(name: str) -> dict[str, Parameter]:
+    """Return the parameters declared in the ``parameters`` cell of report notebook ``name``."""
+    nb = json.loads(notebook_path(name).read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+            return parse_parameters_cell(source, name)
+    raise ParameterError(name, None, "the notebook has no cell tagged 'parameters'")
+
+
+def _check_type(notebook: str, param: Parameter, value):
+    ann = param.annotation
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "list[str]": isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value),
+    }[ann]
+    if ann == "list[str]" and isinstance(value, str):
+        # A comma-separated string is accepted so that `papermill -p categories a,b` works.
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if not ok:
+        hint = " (write dates as quoted strings, e.g. \"2024-03-01\")" if ann == "str" and isinstance(value, (int, dt.date)) else ""
+        raise ParameterError(notebook, param.name, f"expected {ann}, got {type(value).__name__} {value!r}{hint}")
+    return list(value) if ann == "list[str]" else value
+
+
+def check_types(notebook: str, values: dict) -> dict:
+    """Check names and types of ``values`` against the notebook's declared parameters.
+
+    Returns the values with defaults filled in. Unknown names and wrong types raise ParameterError.
+    """
+    declared = notebook_parameters(notebook)
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        raise ParameterError(notebook, unknown[0], f"unknown parameter; this notebook's parameters are: {', '.join(declared)}")
+    out = {}
+    for name, param in declared.items():
+        out[name] = _check_type(notebook, param, values[name]) if name in values else param.default
+    return out
+
+
+def _parse_date(notebook: str, name: str, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ParameterError(notebook, name, f"{value!r} is not a date in the form YYYY-MM-DD (or {LATEST!r})") from None
+
+
+def latest_publication(data_dir=None) -> dt.date:
+    """Return the last day on which a source of the package became public: what "latest" means."""
+    from ..datapackage.frames import known_dates
+
+    known = known_dates("sources", data_dir=data_dir).dropna()
+    if known.empty:
+        raise ValueError("no source has a publication date")
+    return known.max().date()
+
+
+def check_values(notebook: str, values: dict, *, today: dt.date | None = None, data_dir=None) -> dict:
+    """Check what the values mean (dates, areas, forces, categories); return them resolved.
+
+    Date parameters become ``datetime.date`` ("latest" becomes the date of the newest source).
+    """
+    from ..datapackage.descriptor import read_package
+    from ..datapackage.frames import load
+
+    today = today or dt.date.today()
+    out = dict(values)
+    for name in ("as_of", "start", "end"):
+        if name not in out:
+            continue
+        value = out[name]
+        date = latest_publication(data_dir) if value == LATEST else _parse_date(notebook, name, value)
+        if date > today:
+            raise ParameterError(notebook, name, f"{date.isoformat()} is in the future (today is {today.isoformat()}); reports can only show what was known")
+        out[name] = date
+    if "start" in out and "end" in out and out["start"] > out["end"]:
+        raise ParameterError(notebook, "start", f"start {out['start'].isoformat()} is after end {out['end'].isoformat()}")
+    if "area" in out:
+        areas = sorted(load("displacement", data_dir=data_dir)["area"].dropna().unique())
+        if out["area"] not in areas:
+            raise ParameterError(notebook, "area", f"unknown area {out['area']!r}; areas in the data: {', '.join(areas)}")
+    if "force" in out and out["force"] not in FORCES:
+        raise ParameterError(notebook, "force", f"unknown force {out['force']!r}; choose one of {', '.join(FORCES)}")
+    if "categories" in out:
+        allowed = read_package(data_dir).resource("timeline").field("category").enum
+        bad = [c for c in out["categories"] if c not in allowed]
+        if bad:
+            raise ParameterError(notebook, "categories", f"unknown category {bad[0]!r}; choose from {', '.join(allowed)}")
+    return out
+
+
+def check_parameters(notebook: str, *, today: dt.date | None = None, data_dir=None, **values) -> dict:
+    """Check a report's parameter values (names, types, meaning) and return them resolved.
+
+    Called in each notebook right after its parameters cell; raises ParameterError naming the
+    notebook and the parameter on the first bad value.
+    """
+    return check_values(notebook, check_types(notebook, values), today=today, data_dir=data_dir)

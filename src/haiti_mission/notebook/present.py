@@ -1,0 +1,126 @@
+"""Show tables, figures and prose in a report notebook, each with a numbered caption and sources.
+
+Text taken from the data (titles, notes, publishers) is always escaped, so it shows as text and
+never runs as HTML or script. Every output has a plain-text form too, so the stored notebook reads
+well anywhere and nbval compares something meaningful.
+"""
+from __future__ import annotations
+
+import base64
+import html
+
+import numpy as np
+import pandas as pd
+
+from ..analysis.provenance import source_list
+from .style import render
+
+# A report table longer than this is cut, with a note: a page nobody can read helps no one.
+MAX_ROWS = 100
+
+
+def _display(data: dict) -> None:
+    from IPython.display import publish_display_data
+
+    publish_display_data(data)
+
+
+def format_value(value) -> str:
+    """Return one cell as report text: thousands separators, ISO dates, a dash for missing."""
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return "–"
+    # numpy scalars too: a value read from a frame (``row["value"]``) is numpy.int64, not int.
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with every cell formatted as text and column names made readable."""
+    out = pd.DataFrame(index=range(len(frame)))
+    for column in frame.columns:
+        values = frame[column].astype("object").tolist()
+        out[str(column).replace("_", " ")] = [format_value(v) for v in values]
+    return out
+
+
+def long_date(value) -> str:
+    """Return a date as '1 March 2024'."""
+    ts = pd.Timestamp(value)
+    return f"{ts.day} {ts:%B %Y}"
+
+
+class Report:
+    """Numbers tables and figures and writes their captions with the sources behind them."""
+
+    def __init__(self, sources: pd.DataFrame):
+        self.sources = sources
+        self.tables = 0
+        self.figures = 0
+
+    def _sources_line(self, rows: pd.DataFrame | None) -> str:
+        if rows is None:
+            return ""
+        return "Sources: " + source_list(rows, self.sources) + "."
+
+    def table(self, frame: pd.DataFrame, caption: str, rows: pd.DataFrame | None = None, empty: str = "No rows.",
+              max_rows: int = MAX_ROWS) -> None:
+        """Show ``frame`` as a numbered table; ``rows`` are the data rows it rests on (for sources).
+
+        Only the first ``max_rows`` rows are shown, and the caption says how many there are.
+        """
+        self.tables += 1
+        title = f"Table {self.tables}. {caption}"
+        if len(frame) > max_rows:
+            title += f" The first {max_rows:,} of {len(frame):,} rows are shown."
+        sources = self._sources_line(rows)
+        shown = format_frame(frame.head(max_rows))
+        if shown.empty:
+            body_html = f"<p class=\"hm-empty\">{html.escape(empty)}</p>"
+            body_text = empty
+        else:
+            body_html = shown.to_html(index=False, escape=True, border=0, classes="hm-table")
+            body_text = shown.to_string(index=False)
+        caption_html = f"<figcaption><strong>{html.escape(title)}</strong>" + (f"<br><span class=\"hm-sources\">{html.escape(sources)}</span>" if sources else "") + "</figcaption>"
+        _display({
+            "text/html": f"<figure class=\"hm-figure\">{caption_html}{body_html}</figure>",
+            "text/plain": "\n".join(filter(None, [title, body_text, sources])),
+        })
+
+    def figure(self, fig, caption: str, rows: pd.DataFrame | None = None) -> None:
+        """Show a matplotlib figure (SVG and PNG) followed by its numbered caption."""
+        self.figures += 1
+        title = f"Figure {self.figures}. {caption}"
+        svg, png = render(fig)
+        _display({"image/svg+xml": svg, "image/png": base64.b64encode(png).decode("ascii"), "text/plain": f"[{title}]"})
+        sources = self._sources_line(rows)
+        text = "\n".join(filter(None, [title, sources]))
+        _display({
+            "text/html": f"<p class=\"hm-caption\"><strong>{html.escape(title)}</strong>" + (f"<br><span class=\"hm-sources\">{html.escape(sources)}</span>" if sources else "") + "</p>",
+            "text/plain": text,
+        })
+
+    def text(self, template: str, **values) -> None:
+        """Show a paragraph; ``{name}`` fields are filled from ``values``, each escaped as text.
+
+        ``**bold**`` in the template (not in values) is shown in bold.
+        """
+        plain = template.replace("**", "").format(**{k: format_value(v) for k, v in values.items()})
+        escaped = {k: html.escape(format_value(v)) for k, v in values.items()}
+        # Bold markers are split off the template first, so a value can never open a tag.
+        parts = [html.escape(p).format(**escaped) for p in template.split("**")]
+        rich = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+        _display({"text/html": f"<p>{rich}</p>", "text/plain": plain})
+
+    def bullets(self, items: list[str]) -> None:
+        """Show a list of lines (already plain text; escaped here)."""
+        _display({
+            "text/html": "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>",
+            "text/plain": "\n".join(f"- {i}" for i in items),
+        })

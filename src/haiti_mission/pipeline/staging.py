@@ -1,0 +1,190 @@
+"""Replace an output folder all at once, or not at all.
+
+A run writes into a staging folder beside the output folder (``.<out>.staging-<pid>``), holding
+a lock on it for as long as the run lives, and swaps it into place with two renames only when
+everything succeeded. A run that is killed leaves its staging folder behind; the next run's
+``recover`` removes it, and restores a folder caught between the two renames of a swap.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from ..errors import ReportError
+from ..paths import data_dir, notebooks_dir, project_root
+
+
+def _staging_name(out: Path, kind: str, pid: int) -> Path:
+    return out.parent / f".{out.name}.{kind}-{pid}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a folder tree we created, even where a read-only subfolder is in the way."""
+    def retry(func, name, _exc):
+        try:
+            os.chmod(os.path.dirname(name), 0o700)
+            func(name)
+        except OSError:
+            pass
+
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.exists():
+        shutil.rmtree(path, **({"onexc": retry} if sys.version_info >= (3, 12) else {"onerror": retry}))
+
+
+def _lock(folder: Path) -> int:
+    """Lock ``folder`` for this run; the lock ends with the process, however it ends."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _in_use(folder: Path) -> bool:
+    """Whether a running process (a run, or one of its workers) holds ``folder``'s lock."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def end_processes_using(folder: Path, grace: float = 3.0) -> None:
+    """End the processes whose command line names a file in ``folder``: the kernels of a run that
+    was stopped (their connection files live in its work folder). A kernel that outlived its run
+    could otherwise write into the folder while it is being removed."""
+    try:
+        import psutil  # installed with ipykernel
+    except ImportError:
+        return
+    marker = str(folder) + os.sep
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if proc.pid != os.getpid() and any(marker in arg for arg in proc.info["cmdline"] or ()):
+                found.append(proc)
+        except psutil.Error:
+            continue
+    for proc in found:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(found, timeout=grace)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(alive, timeout=1.0)
+
+
+def discard(staging: Path) -> None:
+    """Remove a staging folder after its kernels are gone."""
+    end_processes_using(staging)
+    remove_tree(staging)
+
+
+def recover(out: Path) -> None:
+    """Clean up after a run that was killed: restore a half-swapped folder, remove stale staging.
+
+    A staging folder is stale when no process holds its lock any more (a killed run's lock ends
+    with it, even when its process id has been reused); a half-swapped folder, when its run's
+    process is gone.
+    """
+    for kind in ("previous", "staging"):
+        for stale in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+            try:
+                pid = int(stale.name.rsplit("-", 1)[1])
+            except ValueError:
+                continue
+            if pid == os.getpid():
+                continue
+            if kind == "staging" and _in_use(stale):
+                continue
+            if kind == "previous" and _pid_alive(pid):
+                continue
+            if kind == "previous" and not out.exists():
+                stale.rename(out)  # killed between the two renames of a swap
+            else:
+                discard(stale)
+
+
+def _writable(folder: Path) -> bool:
+    if os.access in os.supports_effective_ids:
+        return os.access(folder, os.W_OK | os.X_OK, effective_ids=True)
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def check_output_folder(out: Path) -> None:
+    """Refuse an output folder that is not one: a file, the project's own folders, a read-only tree."""
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"output folder {out} is a file, not a folder")
+    protected = {"the data": data_dir(), "the notebooks": notebooks_dir(), "the project": project_root(), "your home folder": Path.home()}
+    for what, folder in protected.items():
+        if folder is not None and folder.resolve().is_relative_to(out):
+            raise ReportError(f"refusing to write reports to {out}: it is or holds {what} ({folder}); the run replaces the whole folder, so give it a folder of its own")
+    if out.parent == out:
+        raise ReportError(f"refusing to write reports to {out}: choose a folder of its own")
+    if out.exists():
+        for folder, _, _ in os.walk(out):
+            if not _writable(Path(folder)):
+                which = "" if Path(folder) == out else f" (its subfolder {Path(folder).relative_to(out)} is read-only)"
+                raise ReportError(f"output folder {out} is read-only{which}: permission denied")
+
+
+def prepare_staging(out: Path) -> tuple[Path, int]:
+    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out``.
+
+    Returns the folder and the lock's file descriptor.
+    """
+    staging = _staging_name(out, "staging", os.getpid())
+    remove_tree(staging)
+    try:
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise ReportError(f"cannot write reports to {out}: cannot create a folder in {out.parent} ({exc.strerror or exc})") from None
+    lock = _lock(staging)
+    try:
+        if out.exists():
+            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
+        probe = staging / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        remove_tree(staging)
+        os.close(lock)
+        raise ReportError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
+    return staging, lock
+
+
+def swap_into_place(staging: Path, out: Path) -> None:
+    previous = _staging_name(out, "previous", os.getpid())
+    if out.exists():
+        out.rename(previous)
+    try:
+        staging.rename(out)
+    except BaseException:
+        if previous.exists() and not out.exists():
+            previous.rename(out)
+        raise
+    remove_tree(previous)

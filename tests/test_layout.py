@@ -1,0 +1,60 @@
+"""The package's shape: the README's layout names every module, and every layer says what it may import."""
+from __future__ import annotations
+
+import ast
+import re
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "src" / "haiti_mission"
+
+
+def readme_layout() -> dict[str, set[str]]:
+    """{subpackage or "" for the top: module names} as the README's layout block lists them."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```", 2)[1]
+    layout: dict[str, set[str]] = {"": set()}
+    current = None
+    for line in block.splitlines():
+        if line.startswith("src/haiti_mission/"):
+            current = ""
+            continue
+        if current is None:
+            continue
+        if not line.startswith("  "):
+            current = None  # back at the top of the repository
+            continue
+        words = line.split()
+        if line.startswith("    "):
+            layout[current] |= set(words)
+        elif words[0].endswith("/"):
+            current = words[0].rstrip("/")
+            layout.setdefault(current, set())
+        else:
+            layout[""] |= {w.removesuffix(".py") for w in re.findall(r"\b\w+\.py\b", line)}
+    return layout
+
+
+def tree_layout() -> dict[str, set[str]]:
+    layout: dict[str, set[str]] = {"": set()}
+    for path in PACKAGE.glob("*.py"):
+        if path.stem not in ("__init__", "__main__"):
+            layout[""].add(path.stem)
+    for folder in PACKAGE.iterdir():
+        if (folder / "__init__.py").is_file():
+            layout[folder.name] = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    return layout
+
+
+def test_readme_layout_matches_the_tree():
+    assert readme_layout() == tree_layout()
+
+
+def test_every_layer_says_what_it_may_import():
+    for folder, _ in tree_layout().items():
+        if not folder:
+            continue
+        doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text(encoding="utf-8"))) or ""
+        assert "May import" in doc, f"{folder}/__init__.py: the docstring must say what the layer may import"
+
