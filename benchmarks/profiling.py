@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/profiling.py imports            # import costs of the report parent process
     .venv/bin/python benchmarks/profiling.py timeline [--scale N]   # wall-clock timeline of `reports`, per notebook and cell
-    .venv/bin/python benchmarks/profiling.py kernel NAME [--scale N] [--standalone]  # cProfile of one notebook's code, as its kernel runs it
+    .venv/bin/python benchmarks/profiling.py kernel NAME [--scale N]  # cProfile of one notebook's code, as its kernel runs it
     .venv/bin/python benchmarks/profiling.py parent [--scale N]     # cProfile of the parent process of `reports` (jobs=1)
 
 ``--scale N`` runs on synthetic data N times larger (written to a temporary folder). Output goes to
@@ -89,10 +89,10 @@ def timeline(args) -> None:
     def log(msg):
         print(f"{time.perf_counter() - t0:7.2f} s  pid {os.getpid()}  {msg}", flush=True)
 
-    import haiti_mission.pipeline.execute as execute
     import haiti_mission.datapackage.frames as loading
-    import haiti_mission.pipeline.pages as render
     import haiti_mission.pipeline.build as reports
+    import haiti_mission.pipeline.execute as execute
+    import haiti_mission.pipeline.pages as render
     import haiti_mission.pipeline.plan as planning
     log("imported haiti_mission.pipeline.build (pages imports nbformat)")
     original_clean = render.clean_notebook
@@ -130,15 +130,9 @@ def _profile(fn, top: int, sort: str = "cumulative") -> None:
 def kernel(args) -> None:
     """cProfile of one notebook's code cells (parameters at their defaults), run in this process.
 
-    As under `reports`, the tables come validated from the run (datapackage.frames.share_tables) unless
-    ``--standalone`` asks for a kernel that parses the CSV files itself (papermill, nbval, Jupyter).
+    The kernel parses and validates the CSV files itself, as every kernel does.
     """
     _data(args.scale)
-    if not args.standalone:
-        from haiti_mission.datapackage import frames as loading
-
-        os.environ.update(loading.share_tables(Path(tempfile.mkdtemp(prefix="hm-profile-tables-")) / "tables"))
-        loading._cache.clear()  # what the parent validated reaches the kernel only through the shared folder
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -176,7 +170,6 @@ def main() -> None:
     p.set_defaults(func=timeline)
     p = sub.add_parser("kernel")
     p.add_argument("notebook")
-    p.add_argument("--standalone", action="store_true", help="parse the CSV files in the kernel (as papermill or nbval would)")
     p.set_defaults(func=kernel)
     p = sub.add_parser("parent")
     p.set_defaults(func=parent)

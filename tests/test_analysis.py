@@ -15,10 +15,10 @@ import pytest
 from matplotlib.figure import Figure
 
 import haiti_mission as hm
-from haiti_mission.notebook import figures, present
 from haiti_mission.analysis import displacement as dis
 from haiti_mission.analysis import funding as fund
 from haiti_mission.analysis import personnel, situation, timeline
+from haiti_mission.notebook import figures, present
 from haiti_mission.notebook.style import render
 
 # --- typed inline frames ----------------------------------------------------------------------

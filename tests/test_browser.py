@@ -21,9 +21,8 @@ import nbformat
 import numpy
 import pytest
 import websocket
-from PIL import Image
-
 from conftest import ROOT
+from PIL import Image
 
 REPORTS = ROOT / "reports"
 MANIFEST = json.loads((REPORTS / "manifest.json").read_text(encoding="utf-8"))

@@ -23,8 +23,8 @@ from haiti_mission.analysis.disagreements import (
     window_groups,
 )
 from haiti_mission.cli.disagreements import WINDOW_HELP_DEFAULT
-from haiti_mission.queries.disagreements import all_disagreements
 from haiti_mission.datapackage.descriptor import read_package
+from haiti_mission.queries.disagreements import all_disagreements
 
 CLI = Path(sys.executable).parent / "haiti-mission"
 

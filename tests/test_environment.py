@@ -9,7 +9,6 @@ import re
 import tomllib
 
 import yaml
-
 from conftest import ROOT
 
 # conda-forge names the packages we depend on exactly as PyPI does (after normalisation); a

@@ -27,8 +27,8 @@ from typing import Callable
 import nbformat
 import psutil
 import pytest
-
 from conftest import ROOT, snapshot
+
 from haiti_mission.cli import main
 
 REPORTS = ROOT / "reports"

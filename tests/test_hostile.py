@@ -23,8 +23,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import DATA, ROOT, snapshot
+
 from haiti_mission.datapackage.checksums import refresh_hashes
 
 CLI = [sys.executable, "-m", "haiti_mission"]
@@ -205,7 +205,11 @@ def test_notebook_outputs_hold_payloads_only_as_escaped_text(hostile_reports):
 
 def test_only_plain_notebook_names_are_reports(tmp_path, monkeypatch):
     """Notebook file names become output file and folder names: odd ones are not reports at all."""
-    from haiti_mission.notebook.parameters import ParameterError, available_notebooks, notebook_path
+    from haiti_mission.notebook.parameters import (
+        ParameterError,
+        available_notebooks,
+        notebook_path,
+    )
 
     for name in ("ok", ".hidden", ".", "a b", "x;rm -rf", "ok.backup"):
         (tmp_path / f"{name}.ipynb").write_text("{}", encoding="utf-8")

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATA, snapshot
 
 import haiti_mission as hm
-from conftest import DATA, snapshot
 from haiti_mission.cli import main
 from haiti_mission.datapackage.checksums import refresh_hashes
 

@@ -21,10 +21,20 @@ import yaml
 import haiti_mission as hm
 from haiti_mission import paths
 from haiti_mission.cli import main
-from haiti_mission.interop.dictionary import readme_path, render_dictionary
-from haiti_mission.interop.hxl import TAG_PATTERN, csv_text, package_tag_problems, tag_problems
 from haiti_mission.datapackage.descriptor import parse_descriptor, read_package
-from haiti_mission.interop.sources_check import SourceURL, check_sources, normalise_url, url_problem
+from haiti_mission.interop.dictionary import readme_path, render_dictionary
+from haiti_mission.interop.hxl import (
+    TAG_PATTERN,
+    csv_text,
+    package_tag_problems,
+    tag_problems,
+)
+from haiti_mission.interop.sources_check import (
+    SourceURL,
+    check_sources,
+    normalise_url,
+    url_problem,
+)
 
 TEST_SOURCE = "test-20240102-first"
 

@@ -23,7 +23,6 @@ import psutil
 import pytest
 import requests
 import websocket
-
 from conftest import ROOT, snapshot
 
 NOTEBOOK_DIR = ROOT / "notebooks"

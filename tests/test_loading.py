@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import DATA, ROOT, snapshot
 
 import haiti_mission as hm
-from conftest import DATA, ROOT, snapshot
 from haiti_mission.datapackage.checksums import refresh_hashes
 
 DESCRIPTOR = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
@@ -432,3 +432,23 @@ def test_loading_every_dataset_adds_well_under_100_ms_to_import_pandas(tmp_path,
     # CPU time, not wall time: the work is parsing files already in the page cache, so on an idle
     # machine the two agree, and CPU time does not grow when other processes share the machine.
     assert overhead_cpu < 100
+
+
+def test_latest_publication_follows_the_known_by_rule():
+    from haiti_mission.datapackage.frames import known_by
+    from haiti_mission.notebook.parameters import latest_publication
+
+    sources = hm.sources()
+    expected = max(known_by(p.date(), str(q)) for p, q in zip(sources["published"], sources["published_precision"]) if not pd.isna(p))
+    assert latest_publication() == expected
+
+
+def test_dates_out_of_the_nanosecond_range_are_refused():
+    import datetime as dt
+
+    from haiti_mission.datapackage import frames
+
+    with pytest.raises(pd.errors.OutOfBoundsDatetime):
+        frames._dates([dt.date(1, 1, 1), None])
+    assert frames._dates([dt.date(2024, 2, 29), None]).tolist()[0] == pd.Timestamp("2024-02-29")
+    assert pd.isna(frames._dates([None]).iloc[0]) and str(frames._dates([]).dtype) == "datetime64[ns]"

@@ -22,8 +22,8 @@ import nbformat
 import numpy
 import pandas
 import pytest
-
 from conftest import DATA, ROOT
+
 from haiti_mission.notebook.present import long_date
 
 NOTEBOOK_DIR = ROOT / "notebooks"

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import ROOT, snapshot
-from haiti_mission.notebook.parameters import ParameterError, check_parameters, notebook_parameters
+
 from haiti_mission.errors import ReportError
+from haiti_mission.notebook.parameters import (
+    ParameterError,
+    check_parameters,
+    notebook_parameters,
+)
 from haiti_mission.pipeline.build import run_reports
 from haiti_mission.pipeline.plan import plan_reports
 

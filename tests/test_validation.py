@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from conftest import DATA, snapshot
 
 import haiti_mission as hm
-from conftest import DATA, snapshot
 
 BIN = Path(sys.executable).parent  # the venv's bin/: haiti-mission and frictionless live here
 CLI = BIN / "haiti-mission"

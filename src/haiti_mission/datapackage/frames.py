@@ -3,34 +3,18 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
-import hmac
-import json
-import os
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .csvfile import Table, content_digest
+from .csvfile import Table
 from .descriptor import Field, Package, read_package
-from .validation import check_tables, tables_needed
+from .validation import check_tables
 
-# (frame, known dates, content key) per data files, dataset and day.
-_cache: dict[tuple, tuple[pd.DataFrame, pd.Series, bytes]] = {}
-
-# A report run validates the data once and hands the typed tables to its kernels through a folder
-# of its own (these two variables, set only in the kernels' environment): each file is signed
-# with the run's secret key and names the exact bytes of the data files it was built from. A
-# kernel uses a file only when the signature and the data files match; otherwise it loads as usual.
-SHARED_ENV = "HAITI_MISSION_SHARED_TABLES"
-SHARED_KEY_ENV = "HAITI_MISSION_SHARED_TABLES_KEY"
-_SHARED_SUFFIX = ".tables"
-_MAC_SIZE = 32
-_KEY_SIZE = 20
-
+# (frame, known dates) per data files (path, modification time, size), dataset and day.
+_cache: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}
 
 def parse_as_of(value) -> dt.date:
     """Return ``value`` (a date, a datetime, a Timestamp or a YYYY-MM-DD string) as a date."""
@@ -139,69 +123,15 @@ def _needed(name: str) -> list[str]:
     return [name, "sources"] if name != "sources" else ["sources"]
 
 
-def _content_key(package: Package, digests: list[bytes], name: str, today: dt.date) -> bytes:
-    """What a loaded dataset depends on: the descriptor, the bytes of every file read, the day."""
-    h = hashlib.blake2b(digest_size=_KEY_SIZE)
-    for part in (str(package.folder), json.dumps(package.raw, sort_keys=True), name, today.isoformat(), pd.__version__):
-        h.update(part.encode("utf-8") + b"\0")
-    for digest in digests:
-        h.update(digest)
-    return h.digest()
-
-
-def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series, bytes]:
+def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series]:
     needed = _needed(name)
     key = (_stamp(package, needed), name, today)
     if key not in _cache:
-        entry = _from_shared(package, name, today)
-        if entry is None:
-            tables, problems = check_tables(package, needed, today)
-            if problems:
-                raise DataError(problems)
-            frame = to_frame(tables[name])
-            known = _known_dates(tables, name)
-            entry = (frame, known, _content_key(package, [t.digest for t in tables.values()], name, today))
-        _cache[key] = entry
+        tables, problems = check_tables(package, needed, today)
+        if problems:
+            raise DataError(problems)
+        _cache[key] = (to_frame(tables[name]), _known_dates(tables, name))
     return _cache[key]
-
-
-def _from_shared(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series, bytes] | None:
-    """The dataset as the report run that started this kernel validated it, or None."""
-    folder, secret = os.environ.get(SHARED_ENV), os.environ.get(SHARED_KEY_ENV)
-    if not folder or not secret:
-        return None
-    try:
-        blob = (Path(folder) / f"{name}{_SHARED_SUFFIX}").read_bytes()
-        files = [package.file_of(package.resource(n)) for n in tables_needed(package, _needed(name))]
-        if not all(package.holds(f) for f in files):
-            return None
-        digests = [content_digest(f.read_bytes()) for f in files]
-        signed = hmac.compare_digest(blob[:_MAC_SIZE], hashlib.blake2b(blob[_MAC_SIZE:], key=bytes.fromhex(secret), digest_size=_MAC_SIZE).digest())
-    except (OSError, ValueError):
-        return None
-    key = blob[_MAC_SIZE:_MAC_SIZE + _KEY_SIZE]
-    if not signed or key != _content_key(package, digests, name, today):
-        return None  # not this run's, or the data changed since the run validated it
-    frame, known = pickle.loads(blob[_MAC_SIZE + _KEY_SIZE:])
-    return frame, known, key
-
-
-def share_tables(folder: Path, *, data_dir: str | Path | None = None) -> dict[str, str]:
-    """Validate every dataset and write it into ``folder`` (a new folder is created, readable by
-    this user only) for kernels started with the returned environment variables."""
-    package = read_package(data_dir)
-    today = dt.date.today()
-    secret = os.urandom(32)
-    folder = Path(folder)
-    folder.mkdir(mode=0o700)
-    for name in package.resource_names:
-        frame, known, key = _load_checked(package, name, today)
-        body = key + pickle.dumps((frame, known), protocol=pickle.HIGHEST_PROTOCOL)
-        mac = hashlib.blake2b(body, key=secret, digest_size=_MAC_SIZE).digest()
-        fd = os.open(folder / f"{name}{_SHARED_SUFFIX}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(mac + body)
-    return {SHARED_ENV: str(folder), SHARED_KEY_ENV: secret.hex()}
 
 
 def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -219,7 +149,7 @@ def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.Dat
     """
     package = read_package(data_dir)
     package.resource(name)  # unknown names fail here, listing the known ones
-    frame, known, _ = _load_checked(package, name, dt.date.today())
+    frame, known = _load_checked(package, name, dt.date.today())
     frame = frame.copy()
     if as_of is not None:
         cutoff = pd.Timestamp(parse_as_of(as_of))

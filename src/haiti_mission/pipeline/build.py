@@ -43,12 +43,11 @@ def _inside(base: Path, *parts: str) -> Path:
     return path
 
 
-def build_report(plan: Plan, *, staging: str, data_version: str, kernel_env: dict[str, str] | None = None) -> dict:
+def build_report(plan: Plan, *, staging: str, data_version: str) -> dict:
     """Execute one notebook and write its notebook, HTML and figures into ``staging``.
 
     Returns the report's index entry. Raises ReportError naming the notebook and cell on failure.
-    Nothing is written outside ``staging``; kernel logs go to its work folder. ``kernel_env`` adds
-    variables to the kernel's environment (the validated tables of the run).
+    Nothing is written outside ``staging``; kernel logs go to its work folder.
     """
     from . import pages
     from .execute import NotebookFailed, run_notebook
@@ -60,7 +59,7 @@ def build_report(plan: Plan, *, staging: str, data_version: str, kernel_env: dic
     work.parent.mkdir(exist_ok=True)
     work.mkdir(exist_ok=True)
     try:
-        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work, env=kernel_env)
+        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work)
     except NotebookFailed as exc:
         raise ReportError(str(exc)) from None
     nb = pages.clean_notebook(nb, plan.given)
@@ -128,7 +127,7 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     """Produce every planned report into ``out``, all or nothing. Returns their index entries."""
     from ..datapackage.checksums import data_version
     from ..datapackage.descriptor import read_package
-    from ..datapackage.frames import load, share_tables
+    from ..datapackage.frames import load
 
     out = Path(out).resolve()
     for name in read_package().resource_names:
@@ -139,11 +138,9 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
     staging, lock = prepare_staging(out)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(plans)))
     try:
-        # Kernels take the tables validated above instead of parsing the CSV files again.
         (staging / WORK).mkdir(exist_ok=True)
-        kernel_env = share_tables(staging / WORK / "tables")
         _preload()
-        built = parallel_map(partial(build_report, staging=str(staging), data_version=version, kernel_env=kernel_env),
+        built = parallel_map(partial(build_report, staging=str(staging), data_version=version),
                              plans, jobs, progress, "reports")
         remove_tree(staging / WORK)
         entries = {e["name"]: e for e in built}
