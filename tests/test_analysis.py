@@ -18,6 +18,7 @@ import haiti_mission as hm
 from haiti_mission.analysis import displacement as dis
 from haiti_mission.analysis import funding as fund
 from haiti_mission.analysis import personnel, situation, timeline
+from haiti_mission.datapackage import vocabulary
 from haiti_mission.notebook import figures, present
 from haiti_mission.notebook.style import render
 
@@ -481,15 +482,16 @@ TIMELINE = typed(
 
 def test_milestones_in_their_natural_order_with_labels():
     out = timeline.milestones(TIMELINE)
-    assert out["milestone"].astype(str).tolist() == timeline.MILESTONE_ORDER
-    assert out["label"].tolist() == ["Kenya's pledge", "Authorisation (resolution 2699)", "Reciprocal agreement",
-                                     "First deployment", "Transition to the Gang Suppression Force"]
+    assert out["milestone"].astype(str).tolist() == list(vocabulary.values("timeline", "milestone"))
+    # The labels are the descriptor's enumLabels of timeline.milestone.
+    assert out["label"].tolist() == ["Kenya's pledge", "Resolution 2699", "Reciprocal agreement",
+                                     "First deployment", "Gang Suppression Force"]
     assert out["event_id"].tolist()[0] == "kenya-offers"
     partial = timeline.milestones(TIMELINE[TIMELINE["milestone"].isin(["first_deployment", "authorisation"])])
     assert partial["milestone"].astype(str).tolist() == ["authorisation", "first_deployment"]
     # The order is the mission's sequence, not the dates: a misdated row shows up as a negative interval.
     misdated = TIMELINE.assign(date=TIMELINE["date"].where(TIMELINE["milestone"] != "first_deployment", pd.Timestamp("2023-01-01")))
-    assert timeline.milestones(misdated)["milestone"].astype(str).tolist() == timeline.MILESTONE_ORDER
+    assert timeline.milestones(misdated)["milestone"].astype(str).tolist() == list(vocabulary.values("timeline", "milestone"))
 
 
 def test_milestone_intervals_in_days():
@@ -723,7 +725,7 @@ def test_each_figure_returns_a_figure_for_data_and_for_nothing():
 
 
 def test_strength_vs_target_draws_the_current_ceilings():
-    fig = figures.strength_vs_target(personnel.strength_over_time(PLEDGES), personnel.strength_targets(TARGETS))
+    fig = figures.strength_vs_target(personnel.strength_over_time(PLEDGES), personnel.current_targets(personnel.strength_targets(TARGETS)))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert sorted(labels) == ["authorised (GSF): 5,550", "in Haiti (mission-wide snapshots)", "planned (MSS): 2,500"]
 

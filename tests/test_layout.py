@@ -26,6 +26,8 @@ def readme_layout() -> dict[str, set[str]]:
             current = None  # back at the top of the repository
             continue
         words = line.split()
+        if line.startswith("      "):
+            continue  # a description running on from the line above
         if line.startswith("    "):
             layout[current] |= set(words)
         elif words[0].endswith("/"):
@@ -58,3 +60,10 @@ def test_every_layer_says_what_it_may_import():
         doc = ast.get_docstring(ast.parse((PACKAGE / folder / "__init__.py").read_text(encoding="utf-8"))) or ""
         assert "May import" in doc, f"{folder}/__init__.py: the docstring must say what the layer may import"
 
+
+
+def test_modules_stay_small_or_say_why():
+    for path in PACKAGE.rglob("*.py"):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        head = path.read_text(encoding="utf-8")[:2000]
+        assert lines <= 300 or "longer than 300 lines because" in head, f"{path.relative_to(ROOT)} has {lines} lines"

@@ -123,10 +123,8 @@ def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
     value_column, record_column = _value_column(frame), "record_id"
     rows = frame[frame[value_column].notna()]
     rows = rows.rename(columns={value_column: "value", record_column: "record_id"})
-    rows = with_sources(rows, sources)
     # The precision travels with the publication date: a month-dated source is not "published on the 1st".
-    precision = sources[["source_id", "published_precision"]].rename(columns={"published_precision": "source_published_precision"})
-    rows = rows.merge(precision, on="source_id", how="left", validate="many_to_one")
+    rows = with_sources(rows, sources)
     # A stable sort on a unique record id makes the order, and so the group numbers, deterministic.
     rows = rows.sort_values([*key, "date", "record_id"], na_position="last", kind="stable").reset_index(drop=True)
     rows["group"] = window_groups(rows, key, window_days)

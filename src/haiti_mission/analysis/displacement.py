@@ -5,13 +5,13 @@ import re
 
 import pandas as pd
 
+from ..datapackage import vocabulary
 from .provenance import with_sources
 
 NATIONAL = "Haiti"
 METRO = "Port-au-Prince metropolitan area"
 PROVINCES = "Provinces"
 _ROUND = re.compile(r"^R(\d+)\b")
-_QUALIFIER_RANK = {"exact": 0, "more_than": 1, "at_least": 1, "less_than": 1, "at_most": 1, "approx": 2}
 
 
 def round_number(label) -> int | None:
@@ -22,15 +22,12 @@ def round_number(label) -> int | None:
     return int(match.group(1)) if match else None
 
 
-# For displacement IOM is the primary source (it runs the DTM); UN bodies and governments restate it.
-DISPLACEMENT_RANK = {"iom": 0, "un": 1, "government": 1, "wire": 2, "research": 3, "ngo": 3, "news": 4, "other": 5}
-
-
 def _ranked(rows: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
     """Rows with their source details, sorted strongest candidate first."""
     out = with_sources(rows, sources)
-    out["source_rank"] = out["source_kind"].astype("str").map(DISPLACEMENT_RANK).astype("Int64")
-    out["qualifier_rank"] = out["qualifier"].astype("str").map(_QUALIFIER_RANK)
+    # IOM runs the DTM, so its own figure comes first; every other kind keeps its usual rank after it.
+    out["source_rank"] = (out["source_kind"].astype("str") != "iom").astype("Int64") * (1 + out["source_rank"])
+    out["qualifier_rank"] = out["qualifier"].astype("str").map(vocabulary.ranks("displacement", "qualifier"))
     return out.sort_values(["source_rank", "qualifier_rank", "source_published", "record_id"], na_position="last")
 
 

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-PLEDGE_MEASURES = ("pledged", "notified", "announced")
+from ..datapackage import vocabulary
 
 
-def _numbered(pledges: pd.DataFrame, measures) -> pd.DataFrame:
+def measures(group: str) -> tuple[str, ...]:
+    """The pledges ``measure`` values of a named group in the descriptor: ``pledge`` (announced,
+    notified, pledged), ``status`` (paused, withdrawn), ``target`` (planned, authorised)."""
+    return vocabulary.group("pledges", "measure", group)
+
+
+def _numbered(pledges: pd.DataFrame, wanted) -> pd.DataFrame:
     p = pledges
-    return p[p["measure"].isin(measures) & p["personnel"].notna()]
+    return p[p["measure"].isin(wanted) & p["personnel"].notna()]
 
 
 def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
@@ -30,7 +36,7 @@ def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"country": pd.Series(sorted(p["country"].unique()), dtype="str")}).set_index("country")
     # One groupby per quantity: a mask per country would cost countries x rows.
     by = lambda frame: frame.groupby("country", sort=True)  # noqa: E731
-    pledged = _numbered(p, PLEDGE_MEASURES).sort_values(["date", "record_id"])
+    pledged = _numbered(p, measures("pledge")).sort_values(["date", "record_id"])
     last = by(pledged).tail(1).set_index("country")
     out["iso3"] = by(p[p["iso3"].notna()])["iso3"].first()
     forces: dict[str, set] = {}
@@ -45,7 +51,7 @@ def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
     out["arrived"] = arrivals.groupby(["country", "date"])["personnel"].max().groupby(level="country").sum()
     snapshots = p[(p["measure"] == "in_country") & p["personnel"].notna()]
     out["in_country_max"] = by(snapshots)["personnel"].max()
-    status = by(p[p["measure"].isin(["paused", "withdrawn"])].sort_values(["date", "record_id"])).tail(1).set_index("country")
+    status = by(p[p["measure"].isin(measures("status"))].sort_values(["date", "record_id"])).tail(1).set_index("country")
     out["status"] = pd.Series([f"{m} ({d:%Y-%m-%d})" for m, d in zip(status["measure"], status["date"])], index=status.index, dtype="object")
     out["status"] = out["status"].fillna("")
     for col in ("arrived", "in_country_max"):
@@ -75,7 +81,7 @@ def strength_targets(pledges: pd.DataFrame) -> pd.DataFrame:
     A ceiling given in parts (uniformed and civilian) appears as several rows of the same date.
     """
     p = pledges
-    rows = p[p["measure"].isin(["planned", "authorised"]) & p["country"].isna() & p["personnel"].notna()]
+    rows = p[p["measure"].isin(measures("target")) & p["country"].isna() & p["personnel"].notna()]
     return rows[["date", "force", "measure", "personnel", "qualifier", "personnel_type", "source_id"]].sort_values(["date", "measure"]).reset_index(drop=True)
 
 

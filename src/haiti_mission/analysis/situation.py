@@ -75,6 +75,6 @@ def national_figures_reported(displacement: pd.DataFrame, sources: pd.DataFrame,
 def headline_rows(displacement: pd.DataFrame, pledges: pd.DataFrame, funding: pd.DataFrame, sources: pd.DataFrame) -> list[pd.DataFrame]:
     """Return the data rows the headline figures rest on (for naming their sources)."""
     series = dis.national_series(displacement, sources)
-    numbered = pledges[pledges["personnel"].notna() & pledges["measure"].isin(list(personnel.PLEDGE_MEASURES) + ["arrived", "in_country"])]
+    numbered = pledges[pledges["personnel"].notna() & pledges["measure"].isin([*personnel.measures("pledge"), "arrived", "in_country"])]
     trust = fund.trust_fund_snapshots(funding)
     return [series.tail(1), numbered, trust[trust["stage"].isin(["pledged", "deposited"])]]

@@ -3,21 +3,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-MILESTONE_ORDER = ["kenya_pledge", "authorisation", "reciprocal_agreement", "first_deployment", "gsf_transition"]
-MILESTONE_LABELS = {
-    "kenya_pledge": "Kenya's pledge",
-    "authorisation": "Authorisation (resolution 2699)",
-    "reciprocal_agreement": "Reciprocal agreement",
-    "first_deployment": "First deployment",
-    "gsf_transition": "Transition to the Gang Suppression Force",
-}
+from ..datapackage import vocabulary
 
 
 def milestones(timeline: pd.DataFrame) -> pd.DataFrame:
-    """Return the milestone events present in ``timeline`` in their natural order, with labels."""
+    """Return the milestone events present in ``timeline`` in the descriptor's order of the
+    milestones, each with its label (the descriptor's ``enumLabels``)."""
+    order = vocabulary.values("timeline", "milestone")
     t = timeline[timeline["milestone"].notna()].copy()
-    t["label"] = t["milestone"].astype("str").map(MILESTONE_LABELS)
-    t["order"] = t["milestone"].astype("str").map(MILESTONE_ORDER.index)
+    t["label"] = t["milestone"].astype("str").map(vocabulary.labels("timeline", "milestone"))
+    t["order"] = t["milestone"].astype("str").map(order.index)
     return t.sort_values("order")[["milestone", "label", "date", "date_precision", "event_id", "title", "source_id"]].reset_index(drop=True)
 
 

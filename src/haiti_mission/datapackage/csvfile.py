@@ -1,7 +1,7 @@
 """Read one CSV resource strictly against its schema.
 
-Every cell is parsed by the type its field declares and checked against the field's constraints;
-nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
+Every cell is parsed by the type its field declares and checked against the field's constraints
+(``rules.cell_reader``); nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
 file, the row (the header is row 1) and the field.
 """
 from __future__ import annotations
@@ -9,19 +9,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 import re
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from ..errors import Problem
 from ..paths import display_path
-from .descriptor import Field, Package, Resource
+from .descriptor import Package, Resource
+from .fields import Field
+from .rules import cell_reader
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _BOM = b"\xef\xbb\xbf"
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
@@ -39,48 +36,6 @@ class Table:
     @property
     def row_count(self) -> int:
         return len(self.row_numbers)
-
-
-def parse_cell(text: str, fld: Field):
-    """Return the value of ``text`` for ``fld``, or raise ValueError saying why it is not valid."""
-    if fld.type == "string":
-        return text
-    if fld.type == "integer":
-        if not _INTEGER.fullmatch(text):
-            raise ValueError(f"{text!r} is not a whole number (write digits only, e.g. 1000, without separators, decimals or words)")
-        return int(text)
-    if fld.type == "number":
-        if not _NUMBER.fullmatch(text):
-            raise ValueError(f"{text!r} is not a finite number")
-        value = float(text)
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number")
-        return value
-    if fld.type == "date":
-        if not _DATE.fullmatch(text):
-            raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a real calendar date") from None
-    if fld.type == "boolean":
-        if text == "true":
-            return True
-        if text == "false":
-            return False
-        raise ValueError(f"{text!r} is not a boolean (write true or false)")
-    raise ValueError(f"field type {fld.type!r} is not supported")
-
-
-def check_constraints(value, fld: Field) -> str | None:
-    """Return why ``value`` breaks a constraint of ``fld``, or None."""
-    if fld.enum is not None and value not in fld.enum:
-        return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
-    if fld.minimum is not None and value < fld.minimum:
-        return f"{value} is below the minimum of {fld.minimum:g}"
-    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
-        return f"{value!r} does not match the pattern {fld.pattern}"
-    return None
 
 
 def _check_header(header: list[str], resource: Resource, where: str) -> list[Problem]:
@@ -171,49 +126,6 @@ def _empty(resource: Resource, where: str) -> Table:
     return Table(resource, where, {f.name: [] for f in resource.fields}, [])
 
 
-def _cell_reader(fld: Field):
-    """Return a function text -> (value, why-not-valid) for one field: its type and constraints,
-    decided once per column instead of once per cell. Same checks and messages as ``parse_cell``
-    followed by ``check_constraints``."""
-    enum = frozenset(fld.enum) if fld.enum is not None else None
-    minimum = fld.minimum
-    pattern = re.compile(fld.pattern) if fld.pattern is not None else None
-
-    def constraints(value) -> str | None:
-        if enum is not None and value not in enum:
-            return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
-        if minimum is not None and value < minimum:
-            return f"{value} is below the minimum of {minimum:g}"
-        if pattern is not None and not pattern.fullmatch(value):
-            return f"{value!r} does not match the pattern {fld.pattern}"
-        return None
-
-    if fld.type == "string":
-        if enum is None and minimum is None and pattern is None:
-            return None  # the text is the value: nothing to check
-        return lambda text: (text, constraints(text))
-    if fld.type == "date":
-        match = _DATE.fullmatch
-
-        def read(text):
-            if not match(text):
-                return None, f"{text!r} is not a date in the form YYYY-MM-DD"
-            try:
-                value = date.fromisoformat(text)
-            except ValueError:
-                return None, f"{text!r} is not a real calendar date"
-            return value, constraints(value)
-        return read
-
-    def generic(text):
-        try:
-            value = parse_cell(text, fld)
-        except ValueError as exc:
-            return None, str(exc)
-        return value, constraints(value)
-    return generic
-
-
 def _has_duplicates(values: list) -> bool:
     present = [v for v in values if v is not None]
     return len(set(present)) != len(present)
@@ -222,7 +134,7 @@ def _has_duplicates(values: list) -> bool:
 def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
     """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
     problems: list[tuple] = []
-    reader = _cell_reader(fld)
+    reader = cell_reader(fld)
     if reader is None:
         values = [t if t != "" else None for t in texts]
         if fld.required and "" in texts:

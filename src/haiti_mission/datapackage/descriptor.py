@@ -6,31 +6,13 @@ constraints, keys. Everything else in the package reads it from here.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ..errors import DataError, Problem
 from ..paths import DESCRIPTOR, data_dir, display_path
-
-SUPPORTED_TYPES = {"string", "integer", "number", "date", "boolean"}
-
-
-@dataclass(frozen=True)
-class Field:
-    """One column of a table, as the descriptor defines it."""
-
-    name: str
-    type: str
-    description: str = ""
-    required: bool = False
-    unique: bool = False
-    enum: tuple[str, ...] | None = None
-    minimum: float | None = None
-    pattern: str | None = None
-    unit: str | None = None
-    hxl: str | None = None
-    enum_descriptions: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+from .fields import Field, parse_field
+from .rules import Rule, parse_rules
 
 
 @dataclass(frozen=True)
@@ -54,6 +36,7 @@ class Resource:
     hash: str | None = None
     bytes: int | None = None
     licenses: tuple[dict, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
     @property
     def field_names(self) -> list[str]:
@@ -108,51 +91,6 @@ def _names(value) -> tuple[str, ...] | None:
     return names if names and all(isinstance(n, str) and n for n in names) else None
 
 
-def _parse_field(spec: dict, where: str, problems: list[Problem]) -> Field | None:
-    if not isinstance(spec, dict):
-        problems.append(Problem(where, None, None, f"a field must be an object with a name and a type, not {spec!r}"))
-        return None
-    name = spec.get("name")
-    if not isinstance(name, str) or not name:
-        problems.append(Problem(where, None, None, "a field has no name"))
-        return None
-    ftype = spec.get("type", "string")
-    if not isinstance(ftype, str) or ftype not in SUPPORTED_TYPES:
-        problems.append(Problem(where, None, name, f"unknown field type {ftype!r}; expected one of {', '.join(sorted(SUPPORTED_TYPES))}"))
-        return None
-    c = spec.get("constraints", {})
-    if not isinstance(c, dict):
-        problems.append(Problem(where, None, name, "constraints must be an object"))
-        return None
-    enum, minimum, pattern = c.get("enum"), c.get("minimum"), c.get("pattern")
-    if enum is not None and not (isinstance(enum, list) and all(isinstance(v, str) for v in enum)):
-        problems.append(Problem(where, None, name, "constraint enum must be a list of text values"))
-        return None
-    if minimum is not None and (isinstance(minimum, bool) or not isinstance(minimum, (int, float))):
-        problems.append(Problem(where, None, name, f"constraint minimum must be a number, not {minimum!r}"))
-        return None
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            problems.append(Problem(where, None, name, f"constraint pattern {pattern!r} is not a valid regular expression ({exc})"))
-            return None
-    descriptions = spec.get("enumDescriptions", {})
-    return Field(
-        name=name,
-        type=ftype,
-        description=spec.get("description", ""),
-        required=bool(c.get("required", False)),
-        unique=bool(c.get("unique", False)),
-        enum=tuple(enum) if enum is not None else None,
-        minimum=minimum,
-        pattern=pattern,
-        unit=spec.get("unit"),
-        hxl=spec.get("hxl"),
-        enum_descriptions=dict(descriptions) if isinstance(descriptions, dict) else {},
-    )
-
-
 def _safe_resource_path(path: object) -> bool:
     """A resource path must be a plain file name inside the data folder."""
     if not isinstance(path, str) or not path:
@@ -204,7 +142,7 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
         if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
             problems.append(Problem(rwhere, None, None, "resource has no schema with a fields list"))
             continue
-        fields = [_parse_field(f, rwhere, problems) for f in schema["fields"]]
+        fields = [parse_field(f, rwhere, problems) for f in schema["fields"]]
         fields = [f for f in fields if f is not None]
         names = [f.name for f in fields]
         for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -217,11 +155,13 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
             if key not in names:
                 problems.append(Problem(rwhere, None, key, "primary key names a field that does not exist"))
         fks = _parse_foreign_keys(schema, names, rwhere, problems)
+        rules = parse_rules(schema.get("rules"), {f.name: f for f in fields}, rwhere, problems)
         licenses = spec.get("licenses", [])
         resources.append(Resource(
             name=rname, path=path, title=spec.get("title", rname), description=spec.get("description", ""),
             fields=tuple(fields), primary_key=pk, foreign_keys=tuple(fks),
             hash=spec.get("hash"), bytes=spec.get("bytes"), licenses=tuple(licenses) if isinstance(licenses, list) else (),
+            rules=rules,
         ))
     names = [r.name for r in resources]
     for dup in sorted({n for n in names if names.count(n) > 1}):
@@ -229,7 +169,7 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
     by_name = {r.name: r for r in resources}
     for r in resources:
         for fk in r.foreign_keys:
-            target = by_name.get(fk.resource)
+            target = r if fk.resource == "" else by_name.get(fk.resource)  # "": the same table
             if target is None:
                 problems.append(Problem(f"{where} (resource {r.name!r})", None, ",".join(fk.fields), f"foreign key refers to unknown resource {fk.resource!r}"))
                 continue

@@ -1,49 +1,242 @@
-"""Checks that span fields or tables, which a Table Schema cannot express.
+"""The rule engine: every check a value, a row or a table must pass, driven by the descriptor.
 
-Each rule takes parsed tables and returns problems naming file, row and field.
+Two kinds of rules, both read from ``datapackage.json``:
+- cell rules: a field's type and constraints (``cell_reader``), applied while a CSV is parsed;
+- row rules: a resource's ``schema.rules`` list, checked once every table parsed (``check_rows``),
+  with the foreign keys and the rule that no date lies in the future.
+``load()`` and ``validate()`` both run this engine, so they accept and refuse the same values.
+
+A row rule is one of:
+- ``{"kind": "together", "fields": [a, b]}``: a value in one needs a value in the other;
+- ``{"kind": "ordered", "fields": [a, b]}``: a is not after b (when both are given);
+- ``{"kind": "implies", "when": {field: condition}, "then": {field: condition}}``: a row that meets
+  every ``when`` condition must meet every ``then`` condition. A condition is a list of allowed
+  values, or an object with any of ``pattern``, ``minimum``, ``maximum`` and ``empty`` (true: no
+  value; false: a value).
+Each may carry a ``description``, shown with the refusal.
 """
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
 from datetime import date
 
 from ..errors import Problem
-from .csvfile import Table
 
-# (resource, field, partner): when one of the two fields has a value, the other must too.
-PAIRED_FIELDS = (
-    ("sources", "published", "published_precision"),
-    ("pledges", "personnel", "qualifier"),
-    ("pledges", "country", "iso3"),
-    ("funding", "amount", "unit"),
-    ("funding", "amount", "qualifier"),
-)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+RULE_KINDS = ("together", "ordered", "implies")
+_CONDITION_KEYS = {"pattern", "minimum", "maximum", "empty"}
 
 
-def _rows(table: Table, *names: str):
-    cols = [table.columns[n] for n in names]
-    return zip(table.row_numbers, *cols)
+# ---------------------------------------------------------------- cell rules
+
+def parse_cell(text: str, fld) -> object:
+    """Return the value of ``text`` for field ``fld``, or raise ValueError saying why it is not valid."""
+    if fld.type == "string":
+        return text
+    if fld.type == "integer":
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f"{text!r} is not a whole number (write digits only, e.g. 1000, without separators, decimals or words)")
+        return int(text)
+    if fld.type == "number":
+        value = float(text) if _NUMBER.fullmatch(text) else math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"{text!r} is not a finite number")
+        return value
+    if fld.type == "date":
+        if not _DATE.fullmatch(text):
+            raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a real calendar date") from None
+    if fld.type == "boolean":
+        if text in ("true", "false"):
+            return text == "true"
+        raise ValueError(f"{text!r} is not a boolean (write true or false)")
+    raise ValueError(f"field type {fld.type!r} is not supported")
 
 
-def paired_fields(tables: dict[str, Table]) -> list[Problem]:
-    """Fields that go together: a value in one needs a value in the other."""
-    problems = []
-    for resource, a, b in PAIRED_FIELDS:
-        table = tables.get(resource)
-        if table is None:
-            continue
-        for row, va, vb in _rows(table, a, b):
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def constraint_problem(value, fld) -> str | None:
+    """Return why a parsed ``value`` breaks a constraint of ``fld``, or None."""
+    if fld.enum is not None and value not in fld.enum:
+        return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
+    if fld.minimum is not None and value < fld.minimum:
+        return f"{value} is below the minimum of {_number(fld.minimum)}"
+    if fld.maximum is not None and value > fld.maximum:
+        return f"{value} is above the maximum of {_number(fld.maximum)}"
+    if fld.min_length is not None and len(value) < fld.min_length:
+        return f"is {len(value)} characters long, shorter than the minimum of {fld.min_length}"
+    if fld.max_length is not None and len(value) > fld.max_length:
+        return f"is {len(value)} characters long, longer than the maximum of {fld.max_length}"
+    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
+        return f"{value!r} does not match the pattern {fld.pattern}"
+    return None
+
+
+def cell_reader(fld):
+    """Return a function text -> (value, why-not-valid) for one field, or None when any text is
+    valid as it is (a string field without constraints). Decided once per column."""
+    checked = any(x is not None for x in (fld.enum, fld.minimum, fld.maximum, fld.min_length, fld.max_length, fld.pattern))
+    if fld.type == "string" and not checked:
+        return None
+
+    def read(text):
+        try:
+            value = parse_cell(text, fld)
+        except ValueError as exc:
+            return None, str(exc)
+        return value, constraint_problem(value, fld) if checked else None
+    return read
+
+
+# ---------------------------------------------------------------- row rules
+
+@dataclass(frozen=True)
+class Condition:
+    """What a value must be: one of ``values``, or match ``pattern``, lie in bounds, be (not) empty."""
+
+    values: tuple | None = None
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    empty: bool | None = None
+
+    def holds(self, value) -> bool:
+        if self.values is not None:
+            return value in self.values
+        if self.empty is not None and (value is None) != self.empty:
+            return False
+        if value is None:
+            return self.empty is not None
+        if self.pattern is not None and not re.search(self.pattern, str(value)):
+            return False
+        if self.minimum is not None and value < self.minimum:
+            return False
+        return not (self.maximum is not None and value > self.maximum)
+
+    def describe(self, name: str) -> str:
+        if self.values is not None:
+            return f"{name} is {' or '.join(repr(v) for v in self.values)}"
+        parts = [("empty" if self.empty else "filled in") if self.empty is not None else "",
+                 f"matches {self.pattern!r}" if self.pattern is not None else "",
+                 f"at least {_number(self.minimum)}" if self.minimum is not None else "",
+                 f"at most {_number(self.maximum)}" if self.maximum is not None else ""]
+        return f"{name} is " + " and ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row rule of a resource (see the module docstring)."""
+
+    kind: str
+    fields: tuple[str, ...] = ()
+    when: tuple[tuple[str, Condition], ...] = ()
+    then: tuple[tuple[str, Condition], ...] = ()
+    description: str = ""
+
+
+def _condition_problem(cond, name: str, fields: dict, where: str) -> str | None:
+    if name not in fields:
+        return f"names a field that does not exist: {name!r}"
+    if isinstance(cond, list):
+        return None if all(isinstance(v, (str, int, float, bool)) for v in cond) else f"condition on {name!r}: values must be plain values"
+    if not isinstance(cond, dict) or not cond or set(cond) - _CONDITION_KEYS:
+        return f"condition on {name!r} must be a list of values or an object with {', '.join(sorted(_CONDITION_KEYS))}"
+    if "pattern" in cond:
+        try:
+            re.compile(cond["pattern"])
+        except (re.error, TypeError):
+            return f"condition on {name!r}: pattern {cond['pattern']!r} is not a valid regular expression"
+    for key in ("minimum", "maximum"):
+        if key in cond and not (isinstance(cond[key], (int, float)) and not isinstance(cond[key], bool) and math.isfinite(cond[key])):
+            return f"condition on {name!r}: {key} must be a finite number"
+        if key in cond and not fields[name].is_number:
+            return f"condition on {name!r}: {key} needs a number field"
+    if "empty" in cond and not isinstance(cond["empty"], bool):
+        return f"condition on {name!r}: empty must be true or false"
+    return None
+
+
+def parse_rules(specs, fields: dict, where: str, problems: list[Problem]) -> tuple[Rule, ...]:
+    """Read a resource's ``schema.rules`` (``fields``: {name: Field}); add a problem per bad rule."""
+    if specs is None:
+        return ()
+    if not isinstance(specs, list):
+        problems.append(Problem(where, None, None, "schema.rules must be a list of rules"))
+        return ()
+    rules = []
+    for number, spec in enumerate(specs, start=1):
+        why = None
+        kind = spec.get("kind") if isinstance(spec, dict) else None
+        if kind not in RULE_KINDS:
+            why = f"kind must be one of {', '.join(RULE_KINDS)}"
+        elif kind in ("together", "ordered"):
+            names = spec.get("fields")
+            if not (isinstance(names, list) and len(names) == 2 and all(n in fields for n in names)):
+                why = "fields must name two fields of the resource"
+            elif kind == "ordered" and fields[names[0]].type != fields[names[1]].type:
+                why = "fields must have the same type to be ordered"
+            else:
+                rules.append(Rule(kind, tuple(names), description=str(spec.get("description", ""))))
+                continue
+        else:
+            when, then = spec.get("when"), spec.get("then")
+            if not (isinstance(when, dict) and when and isinstance(then, dict) and then):
+                why = "when and then must each map fields to conditions"
+            else:
+                why = next((w for part in (when, then) for n, c in part.items() if (w := _condition_problem(c, n, fields, where))), None)
+            if why is None:
+                def conditions(part):
+                    return tuple((n, Condition(values=tuple(c)) if isinstance(c, list) else Condition(**c)) for n, c in part.items())
+                rules.append(Rule(kind, when=conditions(when), then=conditions(then), description=str(spec.get("description", ""))))
+                continue
+        problems.append(Problem(where, None, None, f"rule {number} ({kind or 'no kind'}): {why}"))
+    return tuple(rules)
+
+
+def rule_problems(table, rule: Rule) -> list[Problem]:
+    """The rows of ``table`` that break ``rule``, each as a problem naming file, row and field."""
+    cols, out = table.columns, []
+    hint = f" ({rule.description})" if rule.description else ""
+    if rule.kind == "together":
+        a, b = rule.fields
+        for row, va, vb in zip(table.row_numbers, cols[a], cols[b]):
             if (va is None) != (vb is None):
                 have, missing = (a, b) if va is not None else (b, a)
-                problems.append(Problem(table.file, row, missing, f"must be filled in when {have} is, and left empty when it is not"))
-    return problems
+                out.append(Problem(table.file, row, missing, f"must be filled in when {have} is, and left empty when it is not{hint}"))
+    elif rule.kind == "ordered":
+        a, b = rule.fields
+        for row, va, vb in zip(table.row_numbers, cols[a], cols[b]):
+            if va is not None and vb is not None and va > vb:
+                shown = [v.isoformat() if isinstance(v, date) else v for v in (va, vb)]
+                out.append(Problem(table.file, row, a, f"{shown[0]} is after {b} {shown[1]}; {a} cannot come after {b}{hint}"))
+    else:
+        when_text = " and ".join(c.describe(n) for n, c in rule.when)
+        for i, row in enumerate(table.row_numbers):
+            if all(c.holds(cols[n][i]) for n, c in rule.when):
+                for name, cond in rule.then:
+                    if not cond.holds(cols[name][i]):
+                        value = cols[name][i]
+                        shown = "empty" if value is None else repr(value.isoformat() if isinstance(value, date) else value)
+                        out.append(Problem(table.file, row, name, f"{shown} breaks a rule: {cond.describe(name)} "
+                                                                  f"is required when {when_text}{hint}"))
+    return out
 
 
-def foreign_keys(tables: dict[str, Table]) -> list[Problem]:
-    """Every foreign key value must exist in the table it refers to."""
+def foreign_keys(tables: dict) -> list[Problem]:
+    """Every foreign key value must exist in the table it refers to (``""``: the same table)."""
     problems = []
     for table in tables.values():
         for fk in table.resource.foreign_keys:
-            target = tables.get(fk.resource)
+            target = table if fk.resource == "" else tables.get(fk.resource)
             if target is None:
                 continue
             known = set(zip(*(target.columns[f] for f in fk.reference_fields)))
@@ -51,57 +244,33 @@ def foreign_keys(tables: dict[str, Table]) -> list[Problem]:
             missing.discard((None,) * len(fk.fields))
             if not missing:
                 continue  # every value exists: no need to look row by row
-            for row, *values in _rows(table, *fk.fields):
+            for row, *values in zip(table.row_numbers, *(table.columns[f] for f in fk.fields)):
                 key = tuple(values)
-                if all(v is None for v in key):
+                if all(v is None for v in key) or key in known:
                     continue
-                if key not in known:
-                    shown = key[0] if len(key) == 1 else key
-                    problems.append(Problem(table.file, row, ",".join(fk.fields), f"{shown!r} does not exist in {fk.resource} ({target.file})"))
+                shown = key[0] if len(key) == 1 else key
+                where = "this table" if target is table else f"{fk.resource} ({target.file})"
+                problems.append(Problem(table.file, row, ",".join(fk.fields), f"{shown!r} does not exist in {where}"))
     return problems
 
 
-def no_future_dates(tables: dict[str, Table], today: date) -> list[Problem]:
+def no_future_dates(tables: dict, today: date) -> list[Problem]:
     """No date may lie after ``today``: the data records what has happened or been published."""
     problems = []
     for table in tables.values():
         for fld in table.resource.fields:
             if fld.type != "date":
                 continue
-            for row, value in _rows(table, fld.name):
+            for row, value in zip(table.row_numbers, table.columns[fld.name]):
                 if value is not None and value > today:
                     problems.append(Problem(table.file, row, fld.name, f"{value.isoformat()} is in the future (today is {today.isoformat()})"))
     return problems
 
 
-def ordered_dates(tables: dict[str, Table]) -> list[Problem]:
-    """A period cannot start after it ends."""
+def check_rows(tables: dict, today: date) -> list[Problem]:
+    """Run the row rules of every table given, the foreign keys and the no-future-date rule."""
     problems = []
-    table = tables.get("displacement")
-    if table is not None:
-        for row, start, end in _rows(table, "period_start", "date"):
-            if start is not None and end is not None and start > end:
-                problems.append(Problem(table.file, row, "period_start", f"{start.isoformat()} is after the reference date {end.isoformat()}"))
-    return problems
-
-
-def estimates_go_together(tables: dict[str, Table]) -> list[Problem]:
-    """The estimate channel and the estimated_cost stage only occur together."""
-    problems = []
-    table = tables.get("funding")
-    if table is not None:
-        for row, channel, stage in _rows(table, "channel", "stage"):
-            if (channel == "estimate") != (stage == "estimated_cost"):
-                problems.append(Problem(table.file, row, "stage", "channel 'estimate' goes with stage 'estimated_cost', and only with it"))
-    return problems
-
-
-def cross_checks(tables: dict[str, Table], today: date) -> list[Problem]:
-    """Run every rule over the tables given (rules whose tables are absent are skipped)."""
-    return (
-        paired_fields(tables)
-        + foreign_keys(tables)
-        + no_future_dates(tables, today)
-        + ordered_dates(tables)
-        + estimates_go_together(tables)
-    )
+    for table in tables.values():
+        for rule in table.resource.rules:
+            problems.extend(rule_problems(table, rule))
+    return problems + foreign_keys(tables) + no_future_dates(tables, today)

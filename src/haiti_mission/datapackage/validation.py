@@ -11,7 +11,7 @@ from ..paths import DESCRIPTOR, display_path
 from .checksums import hash_problems
 from .csvfile import Table, read_table
 from .descriptor import Package, read_package
-from .rules import cross_checks
+from .rules import check_rows
 
 
 @dataclass
@@ -44,7 +44,7 @@ def tables_needed(package: Package, names: list[str]) -> list[str]:
     wanted = list(names)
     for name in names:
         for fk in package.resource(name).foreign_keys:
-            if fk.resource not in wanted:
+            if fk.resource and fk.resource not in wanted:
                 wanted.append(fk.resource)
     return wanted
 
@@ -60,7 +60,7 @@ def check_tables(package: Package, names: list[str], today: date | None = None) 
         problems.extend(found)
     # Cross-table rules are only meaningful once each table parsed cleanly.
     if not problems:
-        problems.extend(cross_checks(tables, today or date.today()))
+        problems.extend(check_rows(tables, today or date.today()))
     return tables, problems
 
 

@@ -11,36 +11,26 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ..datapackage import dates
 from ..datapackage.descriptor import Package, Resource, read_package
 from ..datapackage.frames import load
 
 STYLES = ("text", "markdown")
 
-# Fixed English month names: strftime("%B") follows the process locale, and a citation must not.
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
 _MARKDOWN_SPECIAL = "\\`*_[]<>#"
-
-
-def _missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def date_text(published, precision) -> str:
     """Return a publication date as cited: '2 October 2024', 'October 2024', '2024' or 'n.d.'."""
-    if _missing(published):
-        return "n.d."
-    ts = pd.Timestamp(published)
-    if precision == "year":
-        return f"{ts.year}"
-    if precision == "month":
-        return f"{_MONTHS[ts.month - 1]} {ts.year}"
-    return f"{ts.day} {_MONTHS[ts.month - 1]} {ts.year}"
+    return dates.date_text(published, precision)
+
+
+def short_citation(publisher, published, precision) -> str:
+    """Return 'Publisher, 2 October 2024' ('Publisher, October 2024' for a month-dated source,
+    'Publisher, n.d.' without a date)."""
+    if dates.is_missing(publisher):
+        return "source not in the sources table"
+    return f"{publisher}, {dates.date_text(published, precision)}"
 
 
 def _md(text: str) -> str:
@@ -77,7 +67,7 @@ def row_dataset(row: Mapping, package: Package) -> Resource | None:
             continue
         key = resource.field(resource.primary_key[0])
         value = row[key.name]
-        if _missing(value):
+        if dates.is_missing(value):
             continue
         if key.pattern and not re.fullmatch(key.pattern, str(value)):
             continue
@@ -124,7 +114,7 @@ def cite(item=None, *, data_dir=None, style: str = "text") -> str:
         row = _as_mapping(item)
         if row is None:
             raise TypeError(f"cite() takes a source_id or a data row, not {type(item).__name__}")
-        if "source_id" not in row or _missing(row["source_id"]):
+        if "source_id" not in row or dates.is_missing(row["source_id"]):
             raise ValueError("the row has no source_id to cite; select the source_id column too")
         source_id = str(row["source_id"])
         dataset = row_dataset(row, package)
@@ -134,7 +124,7 @@ def cite(item=None, *, data_dir=None, style: str = "text") -> str:
             # Any dataset's own key will do, but not a key other tables point to (source_id).
             pointed_to = {fk.reference_fields for r in package.resources for fk in r.foreign_keys}
             keys = [r.primary_key[0] for r in package.resources if len(r.primary_key) == 1 and r.primary_key not in pointed_to]
-            ident = next((row[k] for k in keys if k in row and not _missing(row[k])), None)
+            ident = next((row[k] for k in keys if k in row and not dates.is_missing(row[k])), None)
             suffix = f" [{package.name} {package.version}, {ident}]" if ident is not None else ""
     table = load("sources", data_dir=data_dir).set_index("source_id", drop=False)
     if source_id not in table.index:

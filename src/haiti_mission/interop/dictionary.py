@@ -38,6 +38,12 @@ def _field_notes(fld: Field) -> str:
         notes.append("Unique.")
     if fld.minimum is not None:
         notes.append(f"Minimum {_number(fld.minimum)}.")
+    if fld.maximum is not None:
+        notes.append(f"Maximum {_number(fld.maximum)}.")
+    if fld.min_length is not None:
+        notes.append(f"At least {fld.min_length} characters.")
+    if fld.max_length is not None:
+        notes.append(f"At most {fld.max_length} characters.")
     if fld.unit:
         notes.append(f"Unit: {fld.unit}.")
     if fld.pattern:
@@ -71,7 +77,25 @@ def _enum_lists(resource: Resource) -> list[str]:
         lines += ["", f"### `{fld.name}` values", ""]
         for value in fld.enum:
             meaning = fld.enum_descriptions.get(value, "")
-            lines.append(f"- {_code(value)}" + (f": {' '.join(meaning.split())}" if meaning else ""))
+            label = f" ({fld.enum_labels[value]})" if value in fld.enum_labels else ""
+            lines.append(f"- {_code(value)}{label}" + (f": {' '.join(meaning.split())}" if meaning else ""))
+    return lines
+
+
+def _rules(resource: Resource) -> list[str]:
+    """The resource's row rules, one line each, as the descriptor states them."""
+    lines = []
+    for rule in resource.rules:
+        a, b = (rule.fields + ("", ""))[:2]
+        if rule.kind == "together":
+            text = f"{_code(a)} and {_code(b)} are filled in together or left empty together"
+        elif rule.kind == "ordered":
+            text = f"{_code(a)} is not after {_code(b)}"
+        else:
+            when = " and ".join(c.describe(_code(n)) for n, c in rule.when)
+            then = " and ".join(c.describe(_code(n)) for n, c in rule.then)
+            text = f"when {when}, {then}"
+        lines.append(f"- Rule: {text}" + (f" ({_cell(rule.description)})" if rule.description else "") + ".")
     return lines
 
 
@@ -140,7 +164,7 @@ def render_dictionary(package: Package) -> str:
         lines.append(f"| [{_code(resource.name)}](#{resource.name}) | {_code(resource.path)} | {_cell(resource.title)} |")
     for resource in package.resources:
         lines += ["", f"## {resource.name}", "", f"**{_cell(resource.title)}** ({_code(resource.path)}). {' '.join(resource.description.split())}", ""]
-        keys = _keys(resource)
+        keys = _keys(resource) + _rules(resource)
         if keys:
             lines += keys + [""]
         lines += _fields_table(resource)

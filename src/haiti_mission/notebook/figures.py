@@ -5,15 +5,9 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
+from ..datapackage import vocabulary
 from .style import MUTED, PALETTE, new_figure
 
-SHORT_MILESTONES = {
-    "kenya_pledge": "Kenya's pledge",
-    "authorisation": "Resolution 2699",
-    "reciprocal_agreement": "Reciprocal agreement",
-    "first_deployment": "First deployment",
-    "gsf_transition": "Gang Suppression Force",
-}
 # Bar figures show at most this many countries or donors: a taller figure is unreadable and slow.
 MAX_BARS = 25
 _thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
@@ -56,7 +50,7 @@ def displacement_curve(series: pd.DataFrame, milestones: pd.DataFrame, title: st
         lo, hi = min(lo, near["date"].min()), max(hi, near["date"].max())
     for _, m in near.iterrows():
         ax.axvline(m["date"], color=PALETTE[3], linestyle=":", linewidth=1, zorder=1)
-        ax.text(m["date"], top * 0.98, SHORT_MILESTONES.get(str(m["milestone"]), m["label"]) + " ", rotation=90,
+        ax.text(m["date"], top * 0.98, m["label"] + " ", rotation=90,
                 fontsize=7.5, color=PALETTE[3], va="top", ha="right")
     ax.set_ylim(0, top)
     ax.yaxis.set_major_formatter(_thousands)
@@ -97,7 +91,8 @@ def pledged_vs_arrived(per_country: pd.DataFrame, title: str = "Personnel pledge
 
 
 def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str = "Personnel in Haiti against planned and authorised strength"):
-    """Mission-wide in-country strength over time, with planned and authorised levels as lines."""
+    """Mission-wide in-country strength over time (``personnel.strength_over_time``), with the
+    current planned and authorised levels (``personnel.current_targets``) as lines."""
     fig, ax = new_figure()
     ax.set_title(title)
     if strength.empty and targets.empty:
@@ -107,9 +102,7 @@ def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str
         ax.step(strength["date"], strength["personnel"].astype(float), where="post", color=PALETTE[0], linewidth=2, label="in Haiti (mission-wide snapshots)")
         ax.scatter(strength["date"], strength["personnel"].astype(float), color=PALETTE[0], s=14, zorder=3)
     styles = {"planned": (PALETTE[1], "--"), "authorised": (PALETTE[3], ":")}
-    from ..analysis.personnel import current_targets
-
-    for _, latest in current_targets(targets).iterrows():
+    for _, latest in targets.iterrows():
         measure, force = latest["measure"], latest["force"]
         color, dash = styles.get(str(measure), (MUTED, "-"))
         ax.axhline(float(latest["personnel"]), color=color, linestyle=dash, linewidth=1.2, label=f"{measure} ({force}): {int(latest['personnel']):,}")
@@ -124,9 +117,11 @@ def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str
 
 def funding_by_donor(latest: pd.DataFrame, title: str = "Funding by donor and stage (latest figure each; one panel per currency)"):
     """Bars of each donor's latest figure per stage, one panel per currency; never summed across."""
-    money = latest[latest["amount"].notna() & latest["unit"].isin(["USD", "CAD", "EUR", "GBP", "KES"])]
+    currencies = vocabulary.group("funding", "unit", "currency")
+    money = latest[latest["amount"].notna() & latest["unit"].isin(currencies)]
+    hidden = len(money)
     money = money.sort_values(["amount", "donor"], ascending=[False, True]).groupby("unit", sort=False).head(MAX_BARS)
-    hidden = len(latest[latest["amount"].notna() & latest["unit"].isin(["USD", "CAD", "EUR", "GBP", "KES"])]) - len(money)
+    hidden -= len(money)
     units = sorted(money["unit"].dropna().astype("str").unique())
     if not units:
         fig, ax = new_figure()
@@ -141,12 +136,13 @@ def funding_by_donor(latest: pd.DataFrame, title: str = "Funding by donor and st
     from matplotlib.patches import Patch
 
     axes[0, 0].legend(handles=[Patch(color=colors[s], label=s.replace("_", " ")) for s in stages], loc="lower right", fontsize=7.5, ncols=2)
+    qualifiers = vocabulary.labels("funding", "qualifier")
     for ax, unit in zip(axes[:, 0], units):
         rows = money[money["unit"] == unit].sort_values(["amount", "donor"]).reset_index(drop=True)
         labels = [f"{d} · {c.replace('_', ' ')}" for d, c in zip(rows["donor"], rows["channel"].astype("str"))]
         ax.barh(range(len(rows)), rows["amount"].astype(float) / 1e6, color=[colors[str(s)] for s in rows["stage"]])
         for i, (a, q, s) in enumerate(zip(rows["amount"].astype(float), rows["qualifier"].astype("str"), rows["stage"].astype("str"))):
-            mark = {"more_than": "over ", "at_least": "at least ", "approx": "about ", "less_than": "under ", "at_most": "up to "}.get(q, "")
+            mark = "" if q == "exact" else qualifiers.get(q, "") + " "
             ax.text(a / 1e6, i, f" {mark}{a / 1e6:,.2f}m ({s.replace('_', ' ')})", va="center", fontsize=7.5, color=MUTED)
         ax.set_yticks(range(len(rows)), labels, fontsize=8)
         ax.set_xlabel(f"million {unit}")
@@ -156,12 +152,9 @@ def funding_by_donor(latest: pd.DataFrame, title: str = "Funding by donor and st
     return fig
 
 
-CATEGORY_ORDER = ["un_security_council", "diplomatic", "legal", "political", "deployment", "security", "funding", "humanitarian"]
-
-
 def event_timeline(events: pd.DataFrame, title: str = "Events by category"):
     """Dots on a date axis, one lane per category, milestones labelled."""
-    present = [c for c in CATEGORY_ORDER if c in set(events["category"].astype("str"))]
+    present = [c for c in vocabulary.values("timeline", "category") if c in set(events["category"].astype("str"))]
     fig, ax = new_figure(8.0, max(2.4, 0.45 * len(present) + 1.4))
     ax.set_title(title)
     if events.empty:

@@ -21,7 +21,7 @@ from ..paths import notebooks_dir
 
 LATEST = "latest"
 ANNOTATIONS = {"str", "int", "float", "bool", "list[str]"}
-FORCES = ("MSS", "GSF", "all")
+ALL_FORCES = "all"  # the force parameter's value for "every force"
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,10 @@ def check_values(notebook: str, values: dict, *, today: dt.date | None = None, d
         areas = sorted(load("displacement", data_dir=data_dir)["area"].dropna().unique())
         if out["area"] not in areas:
             raise ParameterError(notebook, "area", f"unknown area {out['area']!r}; areas in the data: {', '.join(areas)}")
-    if "force" in out and out["force"] not in FORCES:
-        raise ParameterError(notebook, "force", f"unknown force {out['force']!r}; choose one of {', '.join(FORCES)}")
+    if "force" in out:
+        forces = (*read_package(data_dir).resource("pledges").field("force").enum, ALL_FORCES)
+        if out["force"] not in forces:
+            raise ParameterError(notebook, "force", f"unknown force {out['force']!r}; choose one of {', '.join(forces)}")
     if "categories" in out:
         allowed = read_package(data_dir).resource("timeline").field("category").enum
         bad = [c for c in out["categories"] if c not in allowed]

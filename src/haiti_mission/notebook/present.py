@@ -12,7 +12,9 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..analysis.provenance import source_list
+from ..analysis.provenance import sources_behind
+from ..datapackage import dates
+from ..interop.citation import short_citation
 from .style import render
 
 # A report table longer than this is cut, with a note: a page nobody can read helps no one.
@@ -42,18 +44,38 @@ def format_value(value) -> str:
 
 
 def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with every cell formatted as text and column names made readable."""
+    """Return ``frame`` with every cell formatted as text and column names made readable.
+
+    A date column ``X`` beside a ``X_precision`` column (``date`` and ``date_precision``) is shown at
+    that precision: "2024-07" for a date known only to the month.
+    """
     out = pd.DataFrame(index=range(len(frame)))
     for column in frame.columns:
         values = frame[column].astype("object").tolist()
-        out[str(column).replace("_", " ")] = [format_value(v) for v in values]
+        precision = f"{column}_precision"
+        if precision in frame and pd.api.types.is_datetime64_any_dtype(frame[column]):
+            cells = [dates.iso_text(v, p, missing="–") for v, p in zip(values, frame[precision].astype("object").tolist())]
+        else:
+            cells = [format_value(v) for v in values]
+        out[str(column).replace("_", " ")] = cells
     return out
 
 
-def long_date(value) -> str:
-    """Return a date as '1 March 2024'."""
-    ts = pd.Timestamp(value)
-    return f"{ts.day} {ts:%B %Y}"
+def long_date(value, precision="day") -> str:
+    """Return a date in words at its precision: '1 March 2024', 'March 2024' (``dates.date_text``)."""
+    return dates.date_text(value, precision)
+
+
+def source_line(rows, sources: pd.DataFrame, limit: int = 12) -> str:
+    """Return the distinct sources behind ``rows`` as one line, strongest and oldest first, each as
+    'Publisher, date' at its precision; beyond ``limit`` sources the line says how many more."""
+    used = sources_behind(rows, sources)
+    if used.empty:
+        return "none (no data)"
+    shown = used.head(limit)  # only those shown are formatted: at scale a table rests on thousands
+    names = [short_citation(p, d, q) for p, d, q in zip(shown["publisher"], shown["published"], shown["published_precision"])]
+    more = len(used) - limit
+    return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
 
 
 class Report:
@@ -67,7 +89,7 @@ class Report:
     def _sources_line(self, rows: pd.DataFrame | None) -> str:
         if rows is None:
             return ""
-        return "Sources: " + source_list(rows, self.sources) + "."
+        return "Sources: " + source_line(rows, self.sources) + "."
 
     def table(self, frame: pd.DataFrame, caption: str, rows: pd.DataFrame | None = None, empty: str = "No rows.",
               max_rows: int = MAX_ROWS) -> None:

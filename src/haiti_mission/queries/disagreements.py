@@ -7,7 +7,9 @@ from ..analysis.disagreements import (
     across_datasets,
     quantity_key,
 )
+from ..datapackage import dates
 from ..datapackage.frames import load, sources
+from ..interop.citation import short_citation
 
 
 def all_disagreements(window_days: int = DEFAULT_WINDOW_DAYS, as_of=None, datasets=None, *, data_dir=None):
@@ -21,22 +23,6 @@ def all_disagreements(window_days: int = DEFAULT_WINDOW_DAYS, as_of=None, datase
         quantity_key(name)  # unknown names fail before anything is loaded
     frames = {name: load(name, as_of, data_dir=data_dir) for name in names}
     return across_datasets(frames, sources(data_dir=data_dir), window_days)
-
-
-def _shown_date(date, precision) -> str:
-    """A row's date as precisely as its source gave it: 2024-03-01, 2024-03 or 2024."""
-    width = {"month": 7, "year": 4}.get(str(precision), 10)
-    return f"{date:%Y-%m-%d}"[:width]
-
-
-def _citation(publisher, published, precision) -> str:
-    """'Publisher, 7 February 2025', 'Publisher, February 2025' (month only) or 'Publisher, n.d.'."""
-    if not isinstance(publisher, str):
-        return "source not in the sources table"
-    if published is None or published != published:  # NaT compares unequal to itself
-        return f"{publisher}, n.d."
-    shown = {"month": f"{published:%B %Y}", "year": f"{published:%Y}"}.get(str(precision), f"{published.day} {published:%B %Y}")
-    return f"{publisher}, {shown}"
 
 
 def render_text(table, summary, *, window_days: int, as_of: str | None, notes: bool = False) -> str:
@@ -56,10 +42,10 @@ def render_text(table, summary, *, window_days: int, as_of: str | None, notes: b
         lines.append(f"  {first['source_count']} sources; {spread}")
         width = max(len(f"{v:,}") for v in rows["value"])
         for row in rows.itertuples(index=False):
-            cite = _citation(row.source_publisher, row.source_published, row.source_published_precision)
+            cite = short_citation(row.source_publisher, row.source_published, row.source_published_precision)
             qualifier = row.qualifier if isinstance(row.qualifier, str) else ""
             kind = f" ({row.source_kind})" if isinstance(row.source_kind, str) else ""
-            lines.append(f"  {row.record_id}  {_shown_date(row.date, row.date_precision):<10}  {row.value:>{width},}  "
+            lines.append(f"  {row.record_id}  {dates.iso_text(row.date, row.date_precision):<10}  {row.value:>{width},}  "
                          f"{qualifier:<9}  {cite}{kind}")
             if notes and isinstance(row.note, str) and row.note:
                 lines.append(f"      note: {row.note}")
