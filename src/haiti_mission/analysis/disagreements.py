@@ -12,18 +12,33 @@ import pandas as pd
 from .provenance import with_sources
 
 # What makes two rows "the same quantity". An analysis choice, so written here, not in the descriptor.
-# - displacement: unit is kept although metric mostly implies it, so a share never meets a count.
-# - pledges: personnel_type keeps breakdowns apart (170 soldiers and 30 police of a 200 pledge are
-#   parts, not rival figures); is_rotation keeps a relief team apart from a reinforcement; force
-#   keeps the MSS and the GSF apart, because around the change both are reported on the same days
-#   (a pledge to the GSF before it existed, the MSS trust fund's total after it ended).
+# - displacement: unit is kept although metric mostly implies it, so a share never meets a count;
+#   a flow is counted over a period, so two flows are one quantity only over the same period
+#   (``flow_period``: the flow's period_start; a flow without one is compared with nothing).
+# - pledges: personnel_type keeps breakdowns apart; is_rotation keeps a relief team apart from a
+#   reinforcement; contingent keeps two landings of the same week apart while two reports of one
+#   landing meet; force keeps the MSS and the GSF apart, because around the change both are
+#   reported on the same days.
 # - funding: channel, stage and unit are never mixed anywhere in the package; force as for pledges.
+# - security: one publication series, metric, place, perpetrator and window (period_start and
+#   period_end); the UN's series are never compared with one another.
+# - food_security: one analysis, period kind, place, phase and metric (its window follows).
+# - humanitarian_plans: one plan of one year, metric and stage; health: topic, metric, measure,
+#   place and the window's start.
 # An empty country or donor means a mission-wide figure; mission-wide rows form their own quantity.
+# A row that is part of another (part_of) is neither its whole's rival nor its sister parts': parts
+# are left out.
 QUANTITY_KEYS: dict[str, tuple[str, ...]] = {
-    "displacement": ("metric", "area", "measure", "unit"),
-    "pledges": ("force", "country", "measure", "personnel_type", "is_rotation"),
+    "displacement": ("metric", "area", "measure", "unit", "flow_period"),
+    "pledges": ("force", "country", "measure", "personnel_type", "is_rotation", "contingent"),
     "funding": ("force", "donor", "channel", "stage", "unit"),
+    "security": ("series", "metric", "area", "perpetrator", "unit", "period_start", "period_end"),
+    "food_security": ("analysis", "period_kind", "area", "phase", "metric", "unit", "period_start", "period_end"),
+    "humanitarian_plans": ("plan_year", "plan", "metric", "stage", "unit"),
+    "health": ("topic", "metric", "measure", "area", "unit", "period_start"),
 }
+# The date a row stands at, where it is not the ``date`` column.
+DATE_COLUMN = {"security": "period_end", "food_security": "period_end"}
 DEFAULT_WINDOW_DAYS = 7
 MISSION_WIDE = "mission-wide"
 
@@ -43,7 +58,10 @@ def quantity_key(dataset: str) -> tuple[str, ...]:
 
 
 def _value_column(frame: pd.DataFrame) -> str:
-    """Return the dataset's value column: its one numeric column (booleans are not numbers here)."""
+    """Return the dataset's value column: ``value``, or else its one numeric column (booleans are
+    not numbers here)."""
+    if "value" in frame.columns:
+        return "value"
     numeric = [c for c in frame.columns
                if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
     if len(numeric) != 1:
@@ -86,7 +104,10 @@ def quantity_label(row: pd.Series, key: tuple[str, ...] | list[str]) -> str:
     parts = []
     for column in key:
         value = row[column]
-        if pd.isna(value):
+        if column in ("flow_period", "period_start", "period_end", "contingent", "unit", "plan_year"):
+            if not pd.isna(value):
+                parts.append(f"{column.replace('_', ' ')} {value:%Y-%m-%d}" if isinstance(value, pd.Timestamp) else str(value))
+        elif pd.isna(value):
             parts.append(MISSION_WIDE)
         elif isinstance(value, (bool, np.bool_)):
             if value:
@@ -120,9 +141,21 @@ def disagreements(frame: pd.DataFrame, dataset: str, sources: pd.DataFrame,
     if window_days < 0:
         raise ValueError(f"window_days must be zero or more, got {window_days}")
     key = list(quantity_key(dataset))
-    value_column, record_column = _value_column(frame), "record_id"
+    value_column = _value_column(frame)
     rows = frame[frame[value_column].notna()]
-    rows = rows.rename(columns={value_column: "value", record_column: "record_id"})
+    if "part_of" in rows.columns:
+        rows = rows[rows["part_of"].isna()]
+    rows = rows.rename(columns={value_column: "value"})
+    if dataset in DATE_COLUMN:
+        rows = rows.assign(date=rows[DATE_COLUMN[dataset]])
+    if dataset == "displacement":
+        flows = rows["measure"].astype("str") == "flow"
+        # A flow without a start is keyed by its own record: it has no rival.
+        period = rows["period_start"].dt.strftime("%Y-%m-%d").where(rows["period_start"].notna(), rows["record_id"])
+        rows = rows.assign(flow_period=period.where(flows, None))
+    for column in (*key, "date_precision", "note"):
+        if column not in rows.columns:
+            rows = rows.assign(**{column: pd.NA})
     # The precision travels with the publication date: a month-dated source is not "published on the 1st".
     rows = with_sources(rows, sources)
     # A stable sort on a unique record id makes the order, and so the group numbers, deterministic.
@@ -175,4 +208,16 @@ def across_datasets(frames: dict[str, pd.DataFrame], sources: pd.DataFrame,
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     # Categoricals of different datasets hold different categories; as text they concatenate cleanly.
     non_empty = [p.astype({c: "str" for c in p.columns if isinstance(p[c].dtype, pd.CategoricalDtype)}) for p in non_empty]
-    return pd.concat(non_empty, ignore_index=True).reindex(columns=columns)
+    out = pd.concat(non_empty, ignore_index=True).reindex(columns=columns)
+    # Counts of some datasets and decimals of others share a column: each value keeps its own kind
+    # (a whole number stays 2, never 2.0).
+    for column in ("value", "min_value", "max_value"):
+        out[column] = pd.Series([plain_number(v) for v in out[column]], dtype="object")
+    return out
+
+
+def plain_number(value):
+    """A number as the source gave it: a whole number as int, any other as float (None if missing)."""
+    if pd.isna(value):
+        return None
+    return int(value) if float(value).is_integer() else float(value)

@@ -11,7 +11,13 @@ class MixedAmountsError(ValueError):
 
 
 def total(funding: pd.DataFrame) -> int:
-    """Add the amounts of ``funding``, refusing when they mix currencies, channels or stages."""
+    """Add the amounts of ``funding``, refusing when they mix currencies, channels or stages.
+
+    Only mission money (the ``funding`` dataset) is added: rows of humanitarian response plans
+    (which carry a ``plan`` column) are refused, alone or mixed in.
+    """
+    if "plan" in funding.columns or "amount" not in funding.columns:
+        raise MixedAmountsError("humanitarian plan money is not mission money: funding.total adds rows of the funding dataset only")
     for column in ("unit", "channel", "stage"):
         values = sorted(funding[column].dropna().astype("str").unique())
         if len(values) > 1:

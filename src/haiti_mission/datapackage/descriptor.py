@@ -154,7 +154,8 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
         for key in pk:
             if key not in names:
                 problems.append(Problem(rwhere, None, key, "primary key names a field that does not exist"))
-        fks = _parse_foreign_keys(schema, names, rwhere, problems)
+        # A reference to resource "" is Table Schema's way to point into the same table.
+        fks = [ForeignKey(fk.fields, fk.resource or rname, fk.reference_fields) for fk in _parse_foreign_keys(schema, names, rwhere, problems)]
         rules = parse_rules(schema.get("rules"), {f.name: f for f in fields}, rwhere, problems)
         licenses = spec.get("licenses", [])
         resources.append(Resource(
@@ -169,7 +170,7 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
     by_name = {r.name: r for r in resources}
     for r in resources:
         for fk in r.foreign_keys:
-            target = r if fk.resource == "" else by_name.get(fk.resource)  # "": the same table
+            target = by_name.get(fk.resource)
             if target is None:
                 problems.append(Problem(f"{where} (resource {r.name!r})", None, ",".join(fk.fields), f"foreign key refers to unknown resource {fk.resource!r}"))
                 continue

@@ -232,11 +232,11 @@ def rule_problems(table, rule: Rule) -> list[Problem]:
 
 
 def foreign_keys(tables: dict) -> list[Problem]:
-    """Every foreign key value must exist in the table it refers to (``""``: the same table)."""
+    """Every foreign key value must exist in the table it refers to (which may be its own)."""
     problems = []
     for table in tables.values():
         for fk in table.resource.foreign_keys:
-            target = table if fk.resource == "" else tables.get(fk.resource)
+            target = tables.get(fk.resource)
             if target is None:
                 continue
             known = set(zip(*(target.columns[f] for f in fk.reference_fields)))
@@ -249,8 +249,7 @@ def foreign_keys(tables: dict) -> list[Problem]:
                 if all(v is None for v in key) or key in known:
                     continue
                 shown = key[0] if len(key) == 1 else key
-                where = "this table" if target is table else f"{fk.resource} ({target.file})"
-                problems.append(Problem(table.file, row, ",".join(fk.fields), f"{shown!r} does not exist in {where}"))
+                problems.append(Problem(table.file, row, ",".join(fk.fields), f"{shown!r} does not exist in {fk.resource} ({target.file})"))
     return problems
 
 

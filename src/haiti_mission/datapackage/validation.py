@@ -44,7 +44,7 @@ def tables_needed(package: Package, names: list[str]) -> list[str]:
     wanted = list(names)
     for name in names:
         for fk in package.resource(name).foreign_keys:
-            if fk.resource and fk.resource not in wanted:
+            if fk.resource not in wanted:
                 wanted.append(fk.resource)
     return wanted
 
