@@ -1,14 +1,21 @@
-"""Personnel: pledged against arrived or serving, per country; mission strength over time."""
+"""Personnel: pledged against arrived or serving, per country; mission strength over time.
+
+Where sources disagree on one figure (one contingent's size, one day's mission-wide count), the
+strongest source stands, as in the displacement series: primary sources, then wires, then
+others; exact before rounded; earliest published; lowest record id. Never the largest figure.
+A row that is part of another (``part_of``) is never counted beside its whole.
+"""
 from __future__ import annotations
 
 import pandas as pd
 
 from ..datapackage import vocabulary
+from .provenance import with_sources
 
 
 def measures(group: str) -> tuple[str, ...]:
     """The pledges ``measure`` values of a named group in the descriptor: ``pledge`` (announced,
-    notified, pledged), ``status`` (paused, withdrawn), ``target`` (planned, authorised)."""
+    notified, pledged), ``status`` (paused, withdrawn, drawdown), ``target`` (planned, authorised)."""
     return vocabulary.group("pledges", "measure", group)
 
 
@@ -17,26 +24,76 @@ def _numbered(pledges: pd.DataFrame, wanted) -> pd.DataFrame:
     return p[p["measure"].isin(wanted) & p["personnel"].notna()]
 
 
-def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
-    """Return, per contributing country, what was pledged and the most that arrived or served.
+def _wholes(pledges: pd.DataFrame) -> pd.DataFrame:
+    """Rows that are not part of another row."""
+    return pledges[pledges["part_of"].isna()] if "part_of" in pledges else pledges
+
+
+def _strongest(rows: pd.DataFrame, sources: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """One row per ``by`` group, the strongest source's (see the module docstring)."""
+    ranked = with_sources(rows, sources)
+    ranked["qualifier_rank"] = ranked["qualifier"].astype("str").map(vocabulary.ranks("pledges", "qualifier"))
+    ranked = ranked.sort_values([*by, "source_rank", "qualifier_rank", "source_published", "record_id"], na_position="last", kind="stable")
+    return ranked.groupby(by, sort=False, dropna=False).head(1)
+
+
+def contingents(pledges: pd.DataFrame, sources: pd.DataFrame, measure: str = "arrived") -> pd.DataFrame:
+    """Return each contingent's arrival (or departure) once: country, contingent, date (first
+    report), personnel (the strongest source's figure), qualifier, source_id, reports (how many
+    rows report it), low and high (the range of the sizes reported). Rotations and parts are left
+    out: a relief team replaces people, a part is counted in its whole."""
+    p = _wholes(pledges)
+    rows = p[(p["measure"] == measure) & p["country"].notna() & ~p["is_rotation"].fillna(False).astype(bool) & p["personnel"].notna()]
+    columns = ["country", "contingent", "date", "personnel", "qualifier", "source_id", "reports", "low", "high"]
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    # A row without a label is its own contingent (older data, or a landing nobody else reported).
+    rows = rows.assign(contingent=rows["contingent"].where(rows["contingent"].notna(), rows["record_id"]))
+    best = _strongest(rows, sources, ["country", "contingent"]).set_index(["country", "contingent"])
+    spread = rows.groupby(["country", "contingent"]).agg(date=("date", "min"), reports=("record_id", "size"),
+                                                         low=("personnel", "min"), high=("personnel", "max"))
+    out = spread.join(best[["personnel", "qualifier", "source_id"]]).reset_index()
+    out["reports"] = out["reports"].astype("Int64")
+    return out.sort_values(["date", "country", "contingent"])[columns].reset_index(drop=True)
+
+
+def status_now(pledges: pd.DataFrame) -> pd.Series:
+    """Each country's status as the latest rows say it: "withdrawn (date)", "paused (date)" or
+    "drawdown (date), still serving", or "" when none applies. A pause or withdrawal is over
+    once the country's people arrive or are counted in Haiti again later."""
+    p = pledges[pledges["country"].notna()].sort_values(["date", "record_id"])
+    status = p[p["measure"].isin(measures("status"))].groupby("country").tail(1).set_index("country")
+    present = p[p["measure"].isin(["arrived", "in_country"])].groupby("country")["date"].max()
+    out = {}
+    for country, row in status.iterrows():
+        measure, date = str(row["measure"]), row["date"]
+        if measure in ("paused", "withdrawn") and country in present and present[country] > date:
+            continue  # superseded by a later arrival or count
+        out[country] = f"{measure} ({date:%Y-%m-%d})" + (", still serving" if measure == "drawdown" else "")
+    return pd.Series(out, dtype="object")
+
+
+def by_country(pledges: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Return, per contributing country, what was pledged, what arrived, and what was counted.
 
     - ``pledged_max``: the largest number attached to an announcement, notification or pledge (a
-      country's later figures are often tranches or partial deployments of the same promise, so
-      the largest stands for what it offered);
-    - ``pledged_latest``: the most recent such number, with ``pledged_date``;
-    - ``arrived``: people who landed in Haiti, adding each contingent once (when several sources
-      report the same arrival date the largest figure counts) and leaving rotations out;
-    - ``in_country_max``: the largest in-country snapshot for the country;
-    - ``served_max``: the larger of ``arrived`` and ``in_country_max``.
-    - ``status``: the latest status row (paused or withdrawn) when there is one.
+      country's later figures are often tranches of the same promise, so the largest stands for
+      what it offered); ``pledged_latest`` the most recent, with ``pledged_date``;
+    - ``arrived``: each contingent once (``contingents``), rotations left out; ``departed`` the
+      same for departures; ``net`` = arrived minus departed;
+    - ``in_country_latest`` (with ``in_country_date``): the latest count of the country's people
+      in Haiti; ``gap`` = net minus that count (positive when arrivals exceed what was counted:
+      a sign of unrecorded departures or rotations, or of sources counting differently);
+    - ``served_max``: the larger of ``arrived`` and the largest count;
+    - ``status``: as ``status_now`` says it.
     Mission-wide rows (no country) are left out.
     """
     p = pledges[pledges["country"].notna()]
-    columns = ["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "in_country_max", "served_max", "status"]
+    columns = ["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "departed", "net",
+               "in_country_latest", "in_country_date", "gap", "served_max", "status"]
     out = pd.DataFrame({"country": pd.Series(sorted(p["country"].unique()), dtype="str")}).set_index("country")
-    # One groupby per quantity: a mask per country would cost countries x rows.
     by = lambda frame: frame.groupby("country", sort=True)  # noqa: E731
-    pledged = _numbered(p, measures("pledge")).sort_values(["date", "record_id"])
+    pledged = _numbered(_wholes(p), measures("pledge")).sort_values(["date", "record_id"])
     last = by(pledged).tail(1).set_index("country")
     out["iso3"] = by(p[p["iso3"].notna()])["iso3"].first()
     forces: dict[str, set] = {}
@@ -46,33 +103,57 @@ def by_country(pledges: pd.DataFrame) -> pd.DataFrame:
     out["pledged_max"] = by(pledged)["personnel"].max()
     out["pledged_latest"] = last["personnel"]
     out["pledged_date"] = last["date"]
-    arrivals = p[(p["measure"] == "arrived") & (~p["is_rotation"].fillna(False)) & p["personnel"].notna()]
-    # Several sources may report the same landing: the largest figure of each date counts once.
-    out["arrived"] = arrivals.groupby(["country", "date"])["personnel"].max().groupby(level="country").sum()
-    snapshots = p[(p["measure"] == "in_country") & p["personnel"].notna()]
-    out["in_country_max"] = by(snapshots)["personnel"].max()
-    status = by(p[p["measure"].isin(measures("status"))].sort_values(["date", "record_id"])).tail(1).set_index("country")
-    out["status"] = pd.Series([f"{m} ({d:%Y-%m-%d})" for m, d in zip(status["measure"], status["date"])], index=status.index, dtype="object")
-    out["status"] = out["status"].fillna("")
-    for col in ("arrived", "in_country_max"):
+    arrived, departed = contingents(p, sources, "arrived"), contingents(p, sources, "departed")
+    out["arrived"] = arrived.groupby("country")["personnel"].sum()
+    out["departed"] = departed.groupby("country")["personnel"].sum()
+    snapshots = _strongest(_numbered(p, ["in_country"]), sources, ["country", "date"]).sort_values(["date", "record_id"])
+    latest = by(snapshots).tail(1).set_index("country")
+    out["in_country_latest"] = latest["personnel"]
+    out["in_country_date"] = latest["date"]
+    out["status"] = status_now(p)
+    for col in ("arrived", "departed"):
         out[col] = out[col].fillna(0)
-    out["served_max"] = out[["arrived", "in_country_max"]].max(axis=1)
+    out["net"] = out["arrived"] - out["departed"]
+    out["gap"] = (out["net"] - out["in_country_latest"]).where(out["in_country_latest"].notna())
+    out["served_max"] = pd.concat([out["arrived"], by(snapshots)["personnel"].max()], axis=1).max(axis=1).fillna(0)
     out = out.reset_index()
-    for col in ("iso3", "force", "status"):
+    for col in ("iso3", "force"):
         out[col] = out[col].astype("str")
-    for col in ("pledged_latest", "pledged_max", "arrived", "in_country_max", "served_max"):
+    out["status"] = out["status"].fillna("").astype("str")
+    for col in ("pledged_latest", "pledged_max", "arrived", "departed", "net", "in_country_latest", "gap", "served_max"):
         out[col] = out[col].astype("Int64")
-    out["pledged_date"] = pd.to_datetime(out["pledged_date"])
+    for col in ("pledged_date", "in_country_date"):
+        out[col] = pd.to_datetime(out[col])
     out = out[columns]
     return out.sort_values(["served_max", "pledged_max", "country"], ascending=[False, False, True], na_position="last").reset_index(drop=True)
 
 
-def strength_over_time(pledges: pd.DataFrame) -> pd.DataFrame:
-    """Return the mission-wide in-country snapshots, one row per date (largest figure when sources differ)."""
+def strength_over_time(pledges: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Return the mission-wide counts of personnel in Haiti, one per date (the strongest source's
+    figure when sources differ): date, force, personnel, qualifier, source_id."""
     p = pledges
     rows = p[(p["measure"] == "in_country") & p["country"].isna() & p["personnel"].notna()]
-    rows = rows.sort_values(["date", "personnel"], ascending=[True, False]).groupby("date", as_index=False).head(1)
-    return rows[["date", "force", "personnel", "qualifier", "source_id"]].reset_index(drop=True)
+    columns = ["date", "force", "personnel", "qualifier", "source_id"]
+    if rows.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    return _strongest(rows, sources, ["date"]).sort_values("date")[columns].reset_index(drop=True)
+
+
+def arrivals_so_far(pledges: pd.DataFrame, sources: pd.DataFrame) -> pd.DataFrame:
+    """Return, from the first arrival on, people arrived minus people departed so far, all
+    countries together (each contingent once, rotations left out): date, personnel.
+
+    A running total of reported movements, not a count of people in Haiti: it starts with the
+    first contingent, before any mission-wide count was published, and drifts from the counts
+    when a departure went unreported."""
+    arrived = contingents(pledges, sources, "arrived")[["date", "personnel"]]
+    departed = contingents(pledges, sources, "departed")[["date", "personnel"]]
+    moves = pd.concat([arrived, departed.assign(personnel=-departed["personnel"])], ignore_index=True)
+    if moves.empty:
+        return pd.DataFrame({"date": pd.Series(dtype="datetime64[ns]"), "personnel": pd.Series(dtype="Int64")})
+    daily = moves.groupby("date", as_index=False)["personnel"].sum().sort_values("date")
+    daily["personnel"] = daily["personnel"].cumsum().astype("Int64")
+    return daily.reset_index(drop=True)
 
 
 def strength_targets(pledges: pd.DataFrame) -> pd.DataFrame:
@@ -93,15 +174,15 @@ def current_targets(targets: pd.DataFrame) -> pd.DataFrame:
     return latest.sort_values("personnel", ascending=False).groupby(["measure", "force"], observed=True).head(1).sort_values(["date", "measure"]).reset_index(drop=True)
 
 
-def headline(pledges: pd.DataFrame) -> dict:
+def headline(pledges: pd.DataFrame, sources: pd.DataFrame) -> dict:
     """Return the figures a reader wants first: countries that pledged, people pledged, arrived, in country.
 
     ``pledged`` adds each country's largest pledge (one number per country, same unit, same stage);
     ``arrived`` adds each country's arrivals as in ``by_country``; ``in_country`` is the latest
-    mission-wide snapshot, with its date. Values are None when nothing is known.
+    mission-wide count, with its date. Values are None when nothing is known.
     """
-    per_country = by_country(pledges)
-    strength = strength_over_time(pledges)
+    per_country = by_country(pledges, sources)
+    strength = strength_over_time(pledges, sources)
     latest = strength.iloc[-1] if len(strength) else None
     with_number = per_country["pledged_max"].notna()
     return {

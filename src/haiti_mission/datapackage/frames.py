@@ -134,6 +134,15 @@ def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataF
     return _cache[key]
 
 
+def latest_publication(data_dir=None) -> dt.date:
+    """Return the last day on which a source of the package became public (the day a source dated
+    only by month or year counts from): what a report's "latest" means."""
+    known = known_dates("sources", data_dir=data_dir).dropna()
+    if known.empty:
+        raise ValueError("no source has a publication date")
+    return known.max().date()
+
+
 def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Return the dataset ``name`` as a typed, validated DataFrame.
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["start", "Context", "figures", "long_date"]
+__all__ = ["start", "Context", "figures", "outcome_figures", "long_date"]
 
 
 def __getattr__(name):
     # Lazy, so that the pipeline can check parameters without importing matplotlib.
     if name in ("start", "Context"):
         return getattr(importlib.import_module(".start", __name__), name)
-    if name == "figures":
-        return importlib.import_module(".figures", __name__)
+    if name in ("figures", "outcome_figures"):
+        return importlib.import_module(f".{name}", __name__)
     if name == "long_date":
         return importlib.import_module(".present", __name__).long_date
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,29 +1,17 @@
 """The report figures: each takes analysis output and returns a matplotlib Figure."""
 from __future__ import annotations
 
-import matplotlib.dates as mdates
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
 from ..datapackage import vocabulary
+from .figure_parts import date_axis as _date_axis
+from .figure_parts import empty as _empty
+from .figure_parts import milestone_key, milestone_lines, near, thousands
 from .style import MUTED, PALETTE, new_figure
 
 # Bar figures show at most this many countries or donors: a taller figure is unreadable and slow.
 MAX_BARS = 25
-_thousands = FuncFormatter(lambda v, _: f"{v:,.0f}")
-
-
-def _date_axis(ax) -> None:
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def _empty(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color=MUTED)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
+_thousands = thousands
 
 
 def displacement_curve(series: pd.DataFrame, milestones: pd.DataFrame, title: str = "People internally displaced in Haiti, by DTM round"):
@@ -45,13 +33,10 @@ def displacement_curve(series: pd.DataFrame, milestones: pd.DataFrame, title: st
     top = float(series["value"].max()) * 1.15
     lo, hi = series["date"].min(), series["date"].max()
     # Milestones up to four months either side of the data are shown, and the axis widens to them.
-    near = milestones[(milestones["date"] >= lo - pd.Timedelta(days=120)) & (milestones["date"] <= hi + pd.Timedelta(days=120))]
-    if len(near):
-        lo, hi = min(lo, near["date"].min()), max(hi, near["date"].max())
-    for _, m in near.iterrows():
-        ax.axvline(m["date"], color=PALETTE[3], linestyle=":", linewidth=1, zorder=1)
-        ax.text(m["date"], top * 0.98, m["label"] + " ", rotation=90,
-                fontsize=7.5, color=PALETTE[3], va="top", ha="right")
+    shown = near(milestones, lo, hi)
+    if len(shown):
+        lo, hi = min(lo, shown["date"].min()), max(hi, shown["date"].max())
+    milestone_key(fig, milestone_lines([ax], shown))
     ax.set_ylim(0, top)
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_ylabel("people")
@@ -90,28 +75,43 @@ def pledged_vs_arrived(per_country: pd.DataFrame, title: str = "Personnel pledge
     return fig
 
 
-def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, title: str = "Personnel in Haiti against planned and authorised strength"):
-    """Mission-wide in-country strength over time (``personnel.strength_over_time``), with the
-    current planned and authorised levels (``personnel.current_targets``) as lines."""
-    fig, ax = new_figure()
+def strength_vs_target(strength: pd.DataFrame, targets: pd.DataFrame, arrivals: pd.DataFrame | None = None,
+                       milestones: pd.DataFrame | None = None,
+                       title: str = "Personnel in Haiti against planned and authorised strength"):
+    """Mission-wide counts of personnel in Haiti (``personnel.strength_over_time``) and, from the
+    first arrival on, arrivals minus departures so far (``personnel.arrivals_so_far``), with the
+    current planned and authorised levels (``personnel.current_targets``), each drawn from the day
+    it was set, and the milestones."""
+    fig, ax = new_figure(8.0, 5.0)
     ax.set_title(title)
-    if strength.empty and targets.empty:
+    arrivals = arrivals if arrivals is not None else pd.DataFrame(columns=["date", "personnel"])
+    if strength.empty and targets.empty and arrivals.empty:
         _empty(ax, "No personnel had been deployed by this date.")
         return fig
+    dates = [d for frame in (strength, targets, arrivals) for d in frame["date"]]
+    lo, hi = min(dates), max(dates)
+    if not arrivals.empty:
+        ax.step(arrivals["date"], arrivals["personnel"].astype(float), where="post", color=MUTED, linewidth=1.3, linestyle="--",
+                label="arrivals minus departures so far (reported movements, not a count)")
     if not strength.empty:
-        ax.step(strength["date"], strength["personnel"].astype(float), where="post", color=PALETTE[0], linewidth=2, label="in Haiti (mission-wide snapshots)")
+        ax.step(strength["date"], strength["personnel"].astype(float), where="post", color=PALETTE[0], linewidth=2, label="in Haiti (mission-wide counts)")
         ax.scatter(strength["date"], strength["personnel"].astype(float), color=PALETTE[0], s=14, zorder=3)
-    styles = {"planned": (PALETTE[1], "--"), "authorised": (PALETTE[3], ":")}
+    styles = {"planned": (PALETTE[1], "--"), "authorised": (PALETTE[3], "-.")}
+    end = hi + pd.Timedelta(days=30)
     for _, latest in targets.iterrows():
         measure, force = latest["measure"], latest["force"]
         color, dash = styles.get(str(measure), (MUTED, "-"))
-        ax.axhline(float(latest["personnel"]), color=color, linestyle=dash, linewidth=1.2, label=f"{measure} ({force}): {int(latest['personnel']):,}")
+        ax.hlines(float(latest["personnel"]), latest["date"], end, color=color, linestyle=dash, linewidth=1.2,
+                  label=f"{measure} ({force}, from {latest['date']:%b %Y}): {int(latest['personnel']):,}")
+    handles = milestone_lines([ax], near(milestones, lo, hi, days=0)) if milestones is not None else []
+    milestone_key(fig, handles)
     ax.yaxis.set_major_formatter(_thousands)
-    highest = max([float(strength["personnel"].max()) if len(strength) else 0.0, float(targets["personnel"].max()) if len(targets) else 0.0])
-    ax.set_ylim(0, highest * 1.3)  # headroom keeps the legend clear of the ceiling line
+    highest = max([float(f["personnel"].max()) for f in (strength, targets, arrivals) if len(f)] or [0.0])
+    ax.set_ylim(0, highest * 1.35)  # headroom keeps the legend clear of the ceiling line
+    ax.set_xlim(lo - pd.Timedelta(days=20), end)
     ax.set_ylabel("people")
     _date_axis(ax)
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", fontsize=7.5)
     return fig
 
 
@@ -165,8 +165,10 @@ def event_timeline(events: pd.DataFrame, title: str = "Events by category"):
         rows = events[events["category"].astype("str") == c]
         ax.scatter(rows["date"], [lane[c]] * len(rows), s=22, color=PALETTE[lane[c] % len(PALETTE)], zorder=3)
     marked = events[events["milestone"].notna()] if "milestone" in events else events.iloc[0:0]
+    labels = vocabulary.labels("timeline", "milestone")
     for _, row in marked.iterrows():
-        ax.annotate(str(row["milestone"]).replace("_", " "), (row["date"], lane[str(row["category"])]), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7, color=MUTED)
+        ax.annotate(labels.get(str(row["milestone"]), str(row["milestone"])), (row["date"], lane[str(row["category"])]),
+                    textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7, color=MUTED)
     ax.set_yticks(range(len(present)), [c.replace("_", " ") for c in present])
     ax.set_ylim(-0.7, len(present) - 0.3)
     ax.grid(axis="x")

@@ -138,13 +138,10 @@ def _parse_date(notebook: str, name: str, value: str) -> dt.date:
 
 
 def latest_publication(data_dir=None) -> dt.date:
-    """Return the last day on which a source of the package became public: what "latest" means."""
-    from ..datapackage.frames import known_dates
+    """What "latest" means: ``datapackage.frames.latest_publication`` (imported when needed)."""
+    from ..datapackage.frames import latest_publication as latest
 
-    known = known_dates("sources", data_dir=data_dir).dropna()
-    if known.empty:
-        raise ValueError("no source has a publication date")
-    return known.max().date()
+    return latest(data_dir)
 
 
 def check_values(notebook: str, values: dict, *, today: dt.date | None = None, data_dir=None) -> dict:
