@@ -63,10 +63,11 @@ def idp(record_id: str, date: str, value: int, source_id: str, round=None, quali
 
 
 def pledge(record_id: str, date: str, measure: str, personnel_=None, country="Kenya", iso3="KEN", force="MSS",
-           qualifier="exact", rotation=False, source_id="un-a", personnel_type="police") -> dict:
+           qualifier="exact", rotation=False, source_id="un-a", personnel_type="police", contingent=None, part_of=None) -> dict:
     return {"record_id": record_id, "date": date, "date_precision": "day", "force": force, "country": country,
             "iso3": iso3 if country else None, "measure": measure, "personnel": personnel_, "qualifier": qualifier,
-            "personnel_type": personnel_type, "is_rotation": rotation, "source_id": source_id}
+            "personnel_type": personnel_type, "is_rotation": rotation, "contingent": contingent, "part_of": part_of,
+            "source_id": source_id}
 
 
 def money(record_id: str, date: str, donor, channel: str, stage: str, amount, unit="USD", force="MSS",
@@ -256,10 +257,10 @@ PLEDGES = typed(
     "pledges",
     pledge("pl-01", "2023-07-29", "pledged", 1000),
     pledge("pl-02", "2024-10-11", "notified", 600),             # later but smaller: a tranche
-    pledge("pl-03", "2024-06-25", "arrived", 200, source_id="wire-a"),
-    pledge("pl-04", "2024-06-25", "arrived", 216),              # same landing, second source: 216 counts once
-    pledge("pl-05", "2024-07-16", "arrived", 200),
-    pledge("pl-06", "2025-01-15", "arrived", 144, rotation=True),  # a rotation adds nobody
+    pledge("pl-03", "2024-06-25", "arrived", 200, source_id="wire-a", contingent="ken-1"),
+    pledge("pl-04", "2024-06-26", "arrived", 216, contingent="ken-1"),  # same landing, a stronger source: 216 counts once
+    pledge("pl-05", "2024-07-16", "arrived", 200, contingent="ken-2"),
+    pledge("pl-06", "2025-01-15", "arrived", 144, rotation=True, contingent="ken-3"),  # a rotation adds nobody
     pledge("pl-07", "2024-09-01", "in_country", 400),
     pledge("pl-08", "2024-12-01", "in_country", 380),
     pledge("pl-09", "2026-02-06", "withdrawn"),
@@ -267,13 +268,14 @@ PLEDGES = typed(
     pledge("pl-11", "2024-02-29", "notified", 1500, country="Benin", iso3="BEN", personnel_type="military"),
     pledge("pl-12", "2024-09-01", "paused", country="Benin", iso3="BEN", personnel_type="military"),
     pledge("pl-13", "2024-05-01", "announced", 50, country="Belize", iso3="BLZ"),
-    pledge("pl-14", "2024-09-20", "arrived", 2, country="Belize", iso3="BLZ"),
+    pledge("pl-14", "2024-09-20", "arrived", 2, country="Belize", iso3="BLZ", contingent="blz-1"),
     pledge("pl-15", "2024-10-01", "in_country", 5, country="Belize", iso3="BLZ"),  # more serving than ever arrived
     pledge("pl-16", "2024-03-01", "announced", None, country="Barbados", iso3="BRB"),
     pledge("pl-17", "2025-01-01", "withdrawn", country="Barbados", iso3="BRB"),
     pledge("pl-18", "2025-10-06", "pledged", 150, country="Guatemala", iso3="GTM", force="GSF", personnel_type="military"),
-    pledge("pl-19", "2024-10-01", "arrived", 75, country="Guatemala", iso3="GTM", personnel_type="military"),
-    pledge("pl-20", "2025-02-01", "arrived", 75, country="Guatemala", iso3="GTM", personnel_type="military", source_id="wire-a"),
+    pledge("pl-19", "2024-10-01", "arrived", 75, country="Guatemala", iso3="GTM", personnel_type="military", contingent="gtm-1"),
+    pledge("pl-20", "2025-02-01", "arrived", 75, country="Guatemala", iso3="GTM", personnel_type="military", source_id="wire-a",
+           contingent="gtm-2"),
     # Mission-wide rows (no country).
     pledge("pl-21", "2024-12-01", "in_country", 400, country=None),
     pledge("pl-22", "2024-12-01", "in_country", 420, country=None, source_id="wire-a"),
@@ -285,14 +287,14 @@ PLEDGES = typed(
 
 
 def _per_country() -> pd.DataFrame:
-    return personnel.by_country(PLEDGES).set_index("country")
+    return personnel.by_country(PLEDGES, SOURCES).set_index("country")
 
 
 def test_by_country_counts_a_landing_once_and_leaves_rotations_out():
     per = _per_country()
     assert per.loc["Kenya", "arrived"] == 216 + 200
-    assert per.loc["Guatemala", "arrived"] == 150  # two landings on two dates both count
-    assert per.loc["Kenya", "in_country_max"] == 400
+    assert per.loc["Guatemala", "arrived"] == 150  # two contingents on two dates both count
+    assert per.loc["Kenya", ["in_country_latest", "net", "gap"]].tolist() == [380, 416, 416 - 380]
     assert per.loc["Kenya", "served_max"] == 416
     assert per.loc["Belize", "served_max"] == 5   # the larger of arrived (2) and in country (5)
     assert per.loc["Benin", "arrived"] == 0 and per.loc["Benin", "served_max"] == 0
@@ -312,11 +314,11 @@ def test_by_country_status_is_the_latest_pause_or_withdrawal_with_its_date():
     assert per["status"].to_dict() == {"Kenya": "withdrawn (2026-02-06)", "Guatemala": "", "Belize": "",
                                        "Benin": "paused (2024-09-01)", "Barbados": "withdrawn (2025-01-01)"}
     later = typed("pledges", pledge("pl-30", "2025-03-01", "withdrawn", country="Benin", iso3="BEN"))
-    assert personnel.by_country(pd.concat([PLEDGES, later])).set_index("country").loc["Benin", "status"] == "withdrawn (2025-03-01)"
+    assert personnel.by_country(pd.concat([PLEDGES, later]), SOURCES).set_index("country").loc["Benin", "status"] == "withdrawn (2025-03-01)"
 
 
 def test_by_country_leaves_mission_wide_rows_out_and_orders_by_what_served():
-    out = personnel.by_country(PLEDGES)
+    out = personnel.by_country(PLEDGES, SOURCES)
     assert out["country"].tolist() == ["Kenya", "Guatemala", "Belize", "Benin", "Barbados"]
     assert out.set_index("country").loc["Guatemala", "force"] == "GSF, MSS"
     assert out.set_index("country").loc["Benin", "iso3"] == "BEN"
@@ -324,19 +326,21 @@ def test_by_country_leaves_mission_wide_rows_out_and_orders_by_what_served():
 
 
 def test_by_country_of_nothing_has_the_documented_columns():
-    columns = ["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "in_country_max", "served_max", "status"]
+    columns = ["country", "iso3", "force", "pledged_max", "pledged_latest", "pledged_date", "arrived", "departed", "net",
+               "in_country_latest", "in_country_date", "gap", "served_max", "status"]
     for empty in (_template("pledges"), PLEDGES[PLEDGES["country"].isna()]):
-        out = personnel.by_country(empty)
+        out = personnel.by_country(empty, SOURCES)
         assert out.empty and list(out.columns) == columns
         assert str(out["arrived"].dtype) == "Int64" and str(out["pledged_date"].dtype).startswith("datetime64")
 
 
-def test_strength_over_time_is_mission_wide_and_takes_the_larger_figure_of_a_date():
-    out = personnel.strength_over_time(PLEDGES)
+def test_strength_over_time_is_mission_wide_and_takes_the_strongest_source_of_a_date():
+    """The defect: the largest figure of a date won; the strongest source stands, as for displacement."""
+    out = personnel.strength_over_time(PLEDGES, SOURCES)
     assert list(out.columns) == ["date", "force", "personnel", "qualifier", "source_id"]
     assert out["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-08-01", "2024-12-01", "2025-06-01"]
-    assert out["personnel"].tolist() == [600, 420, 990]
-    assert out["source_id"].tolist() == ["un-a", "wire-a", "un-a"]
+    assert out["personnel"].tolist() == [600, 400, 990]  # OCHA's 400, not the wire's 420
+    assert out["source_id"].tolist() == ["un-a", "un-a", "un-a"]
 
 
 TARGETS = typed(
@@ -368,7 +372,7 @@ def test_current_targets_takes_the_whole_ceiling_of_the_latest_date():
 
 
 def test_headline_adds_largest_pledges_and_arrivals_and_takes_the_latest_snapshot():
-    head = personnel.headline(PLEDGES)
+    head = personnel.headline(PLEDGES, SOURCES)
     assert head == {
         "countries_pledging": 5,
         "countries_with_number": 4,
@@ -379,7 +383,7 @@ def test_headline_adds_largest_pledges_and_arrivals_and_takes_the_latest_snapsho
         "in_country_qualifier": "approx",
         "in_country_date": pd.Timestamp("2025-06-01"),
     }
-    empty = personnel.headline(_template("pledges"))
+    empty = personnel.headline(_template("pledges"), SOURCES)
     assert empty["pledged"] is None and empty["in_country"] is None and empty["arrived"] == 0
 
 
@@ -549,7 +553,7 @@ def test_headline_figures_from_small_frames():
     assert out["value"].tolist() == [570000, 3200, 568, 990, 110_300_000, 96_800_000]
     assert out.loc[0, "comment"] == "round R7" and out.loc[0, "qualifier"] == "more_than"
     assert out.loc[1, "comment"] == "4 of 5 countries gave a number"
-    assert out.loc[2, "comment"] == "from 3 countries"
+    assert out.loc[2, "comment"] == "from 3 countries; departures not subtracted"
     assert out.loc[3, "date"] == pd.Timestamp("2025-06-01")
 
 
@@ -705,12 +709,12 @@ def _real(name: str) -> pd.DataFrame:
 def test_each_figure_returns_a_figure_for_data_and_for_nothing():
     series = dis.national_series(_real("displacement"), hm.sources())
     marks = timeline.milestones(_real("timeline"))
-    per = personnel.by_country(PLEDGES)
+    per = personnel.by_country(PLEDGES, SOURCES)
     targets = personnel.strength_targets(TARGETS)
     cases = [
         (figures.displacement_curve, (series, marks), (series.iloc[:0], marks.iloc[:0])),
         (figures.pledged_vs_arrived, (per,), (per.iloc[:0],)),
-        (figures.strength_vs_target, (personnel.strength_over_time(PLEDGES), targets), (personnel.strength_over_time(PLEDGES).iloc[:0], targets.iloc[:0])),
+        (figures.strength_vs_target, (personnel.strength_over_time(PLEDGES, SOURCES), targets), (personnel.strength_over_time(PLEDGES, SOURCES).iloc[:0], targets.iloc[:0])),
         (figures.funding_by_donor, (fund.latest_by_donor(FUNDING),), (fund.latest_by_donor(FUNDING).iloc[:0],)),
         (figures.event_timeline, (TIMELINE,), (TIMELINE.iloc[:0],)),
     ]
@@ -725,9 +729,9 @@ def test_each_figure_returns_a_figure_for_data_and_for_nothing():
 
 
 def test_strength_vs_target_draws_the_current_ceilings():
-    fig = figures.strength_vs_target(personnel.strength_over_time(PLEDGES), personnel.current_targets(personnel.strength_targets(TARGETS)))
+    fig = figures.strength_vs_target(personnel.strength_over_time(PLEDGES, SOURCES), personnel.current_targets(personnel.strength_targets(TARGETS)))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert sorted(labels) == ["authorised (GSF): 5,550", "in Haiti (mission-wide snapshots)", "planned (MSS): 2,500"]
+    assert sorted(labels) == ["authorised (GSF, from Sep 2025): 5,550", "in Haiti (mission-wide counts)", "planned (MSS, from Nov 2024): 2,500"]
 
 
 def test_funding_figure_has_one_panel_per_currency():
@@ -737,7 +741,7 @@ def test_funding_figure_has_one_panel_per_currency():
 
 def _countries(n: int) -> pd.DataFrame:
     rows = [pledge(f"pl-{i:03d}", "2024-05-01", "pledged", 1000 - i, country=f"Country {i:02d}", iso3="XXX") for i in range(n)]
-    return personnel.by_country(typed("pledges", *rows))
+    return personnel.by_country(typed("pledges", *rows), SOURCES)
 
 
 def test_pledged_vs_arrived_caps_the_bars_and_says_how_many_are_hidden():

@@ -103,7 +103,7 @@ def _write_rows(path: Path, rows: list[list[str]]) -> None:
 
 
 def _synthetic_rows(resource) -> list[list[str]]:
-    return [[row.get(name, "") for name in resource.field_names] for row in SYNTHETIC[resource.name]]
+    return [[row.get(name, "") for name in resource.field_names] for row in SYNTHETIC.get(resource.name, [])]
 
 
 def _make_data_dir(real: Path, target: Path, *, keep_real_rows: bool) -> Path:

@@ -165,7 +165,7 @@ def test_jupyterlab_lists_opens_and_executes_the_notebooks_then_stops_cleanly(tm
         # Every notebook is listed...
         listing = lab.get("/api/contents", params={"content": 1}).json()
         listed = sorted(item["name"] for item in listing["content"] if item["type"] == "notebook")
-        assert listed == sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb")) and len(listed) == 4
+        assert listed == sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb")) and len(listed) >= 4
 
         # ...opens through the contents API with its committed cells and outputs...
         for name in listed:

@@ -83,7 +83,7 @@ def nbval_run(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int
 
 
 def test_there_are_notebooks_and_each_is_committed_with_the_outputs_of_a_default_run():
-    assert [p.stem for p in NOTEBOOKS] == ["displacement", "pledges-and-funding", "situation-report", "timeline"]
+    assert [p.stem for p in NOTEBOOKS] == ["changes", "displacement", "pledges-and-funding", "security-and-humanitarian", "situation-report", "timeline"]
     for path in NOTEBOOKS:
         nb = read(path)
         cells = code_cells(nb)

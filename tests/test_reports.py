@@ -25,7 +25,7 @@ from haiti_mission.pipeline.build import run_reports
 from haiti_mission.pipeline.plan import plan_reports
 
 CLI = [sys.executable, "-m", "haiti_mission"]
-NOTEBOOKS = ["displacement", "pledges-and-funding", "situation-report", "timeline"]
+NOTEBOOKS = ["changes", "displacement", "pledges-and-funding", "security-and-humanitarian", "situation-report", "timeline"]
 
 
 def cli(*args, cwd=None, env=None, timeout=300):

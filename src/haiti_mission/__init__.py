@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "sources", "datasets", "validate", "cite", "DataError", "__version__"]
+__all__ = ["load", "sources", "datasets", "validate", "cite", "changes", "DataError", "__version__"]
 
 
 def __getattr__(name):
@@ -20,6 +20,9 @@ def __getattr__(name):
     if name == "validate":
         from .datapackage.validation import validate
         return validate
+    if name == "changes":
+        from .queries.changes import changes
+        return changes
     if name == "cite":
         from .interop.citation import cite
         return cite

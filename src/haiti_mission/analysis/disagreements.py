@@ -99,14 +99,24 @@ def quantity_label(row: pd.Series, key: tuple[str, ...] | list[str]) -> str:
     """Return the key values of ``row`` as one readable line: 'MSS · Kenya · arrived · police'.
 
     An empty key value (no country or donor) reads 'mission-wide'; a true boolean reads as its
-    column name ('is_rotation') and a false one is left out.
+    column name ('is_rotation') and a false one is left out; a window reads
+    '2024-10-01 to 2024-12-31'; an empty detail (contingent, unit, period) is left out.
     """
     parts = []
     for column in key:
         value = row[column]
-        if column in ("flow_period", "period_start", "period_end", "contingent", "unit", "plan_year"):
+        if column == "period_end" and "period_start" in key:
+            continue  # shown with period_start
+        if column == "period_start" and "period_end" in key and not pd.isna(value):
+            end = row["period_end"]
+            parts.append(f"{value:%Y-%m-%d} to {end:%Y-%m-%d}" if not pd.isna(end) else f"from {value:%Y-%m-%d}")
+        elif column in ("flow_period", "period_start", "contingent", "unit", "plan_year"):
             if not pd.isna(value):
-                parts.append(f"{column.replace('_', ' ')} {value:%Y-%m-%d}" if isinstance(value, pd.Timestamp) else str(value))
+                if column == "flow_period":
+                    if str(value)[:2] in ("19", "20"):  # a date; a flow without a start is keyed by its record
+                        parts.append(f"from {value}")
+                else:
+                    parts.append(f"from {value:%Y-%m-%d}" if isinstance(value, pd.Timestamp) else str(value))
         elif pd.isna(value):
             parts.append(MISSION_WIDE)
         elif isinstance(value, (bool, np.bool_)):

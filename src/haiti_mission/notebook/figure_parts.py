@@ -35,8 +35,8 @@ def near(milestones: pd.DataFrame, lo, hi, days: int = 120) -> pd.DataFrame:
 
 
 def milestone_lines(axes, milestones: pd.DataFrame) -> list[Line2D]:
-    """Draw each milestone as a dotted line on every axes of ``axes``, numbered inside the top of
-    the first; return the legend handles ("1 Kenya's pledge (29 Jul 2023)") for ``milestone_key``.
+    """Draw each milestone as a dotted line on every axes of ``axes``, numbered just above the top
+    of the first (clear of legends inside the plot; the title moves up to make room); return the legend handles ("1 Kenya's pledge (29 Jul 2023)") for ``milestone_key``.
 
     ``milestones`` is (a selection of) ``timeline.milestones`` output: a milestone keeps its
     number, its place in the descriptor's order, whichever of them a figure shows."""
@@ -46,10 +46,12 @@ def milestone_lines(axes, milestones: pd.DataFrame) -> list[Line2D]:
         number = int(index) + 1
         for ax in axes:
             ax.axvline(m["date"], color=MILESTONE_COLOR, linestyle=":", linewidth=1, zorder=1)
-        top.text(m["date"], 0.995, str(number), transform=top.get_xaxis_transform(), ha="center", va="top", fontsize=7.5,
-                 color=MILESTONE_COLOR, fontweight="bold", bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+        top.text(m["date"], 1.005, str(number), transform=top.get_xaxis_transform(), ha="center", va="bottom", fontsize=7.5,
+                 color=MILESTONE_COLOR, fontweight="bold")
         label = f"{number} {m['label']} ({m['date'].day} {m['date']:%b %Y})"
         handles.append(Line2D([], [], color=MILESTONE_COLOR, linestyle=":", linewidth=1, label=label))
+    if handles:
+        top.set_title(top.get_title(loc="left"), loc="left", pad=14)
     return handles
 
 

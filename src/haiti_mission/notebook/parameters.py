@@ -20,6 +20,7 @@ from ..errors import ParameterError
 from ..paths import notebooks_dir
 
 LATEST = "latest"
+DEFAULT_SINCE = "default"  # the since parameter's value for "30 days before until"
 ANNOTATIONS = {"str", "int", "float", "bool", "list[str]"}
 ALL_FORCES = "all"  # the force parameter's value for "every force"
 
@@ -131,10 +132,11 @@ def check_types(notebook: str, values: dict) -> dict:
 
 
 def _parse_date(notebook: str, name: str, value: str) -> dt.date:
+    word = DEFAULT_SINCE if name == "since" else LATEST
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ParameterError(notebook, name, f"{value!r} is not a date in the form YYYY-MM-DD (or {LATEST!r})") from None
+        raise ParameterError(notebook, name, f"{value!r} is not a date in the form YYYY-MM-DD (or {word!r})") from None
 
 
 def latest_publication(data_dir=None) -> dt.date:
@@ -154,16 +156,21 @@ def check_values(notebook: str, values: dict, *, today: dt.date | None = None, d
 
     today = today or dt.date.today()
     out = dict(values)
-    for name in ("as_of", "start", "end"):
+    for name in ("as_of", "start", "end", "until", "since"):
         if name not in out:
             continue
         value = out[name]
-        date = latest_publication(data_dir) if value == LATEST else _parse_date(notebook, name, value)
+        if name == "since" and value == DEFAULT_SINCE:
+            # Thirty days before until (what hm.changes does by default).
+            out[name] = out.get("until", latest_publication(data_dir)) - dt.timedelta(days=30)
+            continue
+        date = latest_publication(data_dir) if value == LATEST and name != "since" else _parse_date(notebook, name, value)
         if date > today:
             raise ParameterError(notebook, name, f"{date.isoformat()} is in the future (today is {today.isoformat()}); reports can only show what was known")
         out[name] = date
-    if "start" in out and "end" in out and out["start"] > out["end"]:
-        raise ParameterError(notebook, "start", f"start {out['start'].isoformat()} is after end {out['end'].isoformat()}")
+    for first, last in (("start", "end"), ("since", "until")):
+        if first in out and last in out and out[first] > out[last]:
+            raise ParameterError(notebook, first, f"{first} {out[first].isoformat()} is after {last} {out[last].isoformat()}")
     if "area" in out:
         areas = sorted(load("displacement", data_dir=data_dir)["area"].dropna().unique())
         if out["area"] not in areas:

@@ -28,7 +28,8 @@ def _display(data: dict) -> None:
 
 
 def format_value(value) -> str:
-    """Return one cell as report text: thousands separators, ISO dates, a dash for missing."""
+    """Return one cell as report text: thousands separators, ISO dates, a dash for missing; a
+    number keeps the decimals it has (1,523 and 6.5, never 1,523.0)."""
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return "–"
     # numpy scalars too: a value read from a frame (``row["value"]``) is numpy.int64, not int.
@@ -38,8 +39,8 @@ def format_value(value) -> str:
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
-    if isinstance(value, float):
-        return f"{value:,.1f}"
+    if isinstance(value, (float, np.floating)):
+        return f"{int(value):,}" if float(value).is_integer() else f"{float(value):,.1f}"
     return str(value)
 
 
@@ -47,7 +48,7 @@ def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with every cell formatted as text and column names made readable.
 
     A date column ``X`` beside a ``X_precision`` column (``date`` and ``date_precision``) is shown at
-    that precision: "2024-07" for a date known only to the month.
+    that precision: "2024-07" for a date known only to the month. A ``year`` column is a year.
     """
     out = pd.DataFrame(index=range(len(frame)))
     for column in frame.columns:
@@ -55,6 +56,8 @@ def format_frame(frame: pd.DataFrame) -> pd.DataFrame:
         precision = f"{column}_precision"
         if precision in frame and pd.api.types.is_datetime64_any_dtype(frame[column]):
             cells = [dates.iso_text(v, p, missing="–") for v, p in zip(values, frame[precision].astype("object").tolist())]
+        elif str(column) == "year" or str(column).endswith("_year"):
+            cells = [str(v) if not pd.isna(v) else "–" for v in values]  # a year, not a quantity: 2024, never 2,024
         else:
             cells = [format_value(v) for v in values]
         out[str(column).replace("_", " ")] = cells
