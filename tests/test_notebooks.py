@@ -82,9 +82,24 @@ def nbval_run(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int
     )
 
 
+GUIDES = ["start-here"]
+
+
+def test_reports_and_guides_are_told_apart_by_the_notebooks_metadata():
+    from haiti_mission.notebook.parameters import available_notebooks
+
+    assert available_notebooks() == ["displacement", "pledges-and-funding", "situation-report", "timeline"]
+    assert available_notebooks(reports_only=False) == sorted(available_notebooks() + GUIDES) == [p.stem for p in NOTEBOOKS]
+    for name in GUIDES:
+        nb = read(NOTEBOOK_DIR / f"{name}.ipynb")
+        assert nb.metadata["haiti_mission"] == {"report": False}, name
+        assert not any("parameters" in c.metadata.get("tags", []) for c in nb.cells), f"{name}: a guide takes no parameters"
+        cells = code_cells(nb)
+        assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1)) and all(c.outputs for c in cells), name
+
+
 def test_there_are_notebooks_and_each_is_committed_with_the_outputs_of_a_default_run():
-    assert [p.stem for p in NOTEBOOKS] == ["displacement", "pledges-and-funding", "situation-report", "timeline"]
-    for path in NOTEBOOKS:
+    for path in (p for p in NOTEBOOKS if p.stem not in GUIDES):
         nb = read(path)
         cells = code_cells(nb)
         # nbval compares only cells that carry an execution count: every cell must, in run order.
@@ -102,7 +117,7 @@ def test_strict_nbval_is_part_of_the_test_command():
     assert "--nbval" in addopts and "--nbval-lax" not in addopts
     assert "--nbval-current-env" in addopts
     assert "notebooks" in config["testpaths"]
-    assert re.search(r"^test:.*\n\t\$\(BIN\)/python -m pytest$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert re.search(r"^test:.*\n(\t.*\n)*\t\$\(BIN\)/python -m pytest$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
     # Strict means every output is compared: no cell opts out by a comment or a tag.
     for path in NOTEBOOKS:
         for cell in code_cells(read(path)):
