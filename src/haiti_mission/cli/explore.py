@@ -13,10 +13,11 @@ LOOPBACK = "127.0.0.1"
 
 def _explore(args) -> int:
     from datasette.cli import serve
+    from datasette.plugins import pm
 
     from ..datapackage.descriptor import read_package
     from ..errors import DataError
-    from ..interop.datasette import DATABASE, metadata
+    from ..interop.datasette import DATABASE, links_plugin, metadata
     from ..interop.export import export_sqlite
 
     if not 0 < args.port < 65536:
@@ -30,6 +31,8 @@ def _explore(args) -> int:
         except DataError as exc:
             print(f"haiti-mission explore: {exc}", file=sys.stderr)
             return FAILED
+        if pm.get_plugin("haiti-mission-links") is None:
+            pm.register(links_plugin(package), name="haiti-mission-links")
         meta = Path(folder) / "metadata.json"
         meta.write_text(json.dumps(metadata(package), ensure_ascii=False, indent=2), encoding="utf-8")
         where = f"http://{args.host}:{args.port}/{DATABASE}"

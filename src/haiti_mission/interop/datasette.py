@@ -77,3 +77,51 @@ def metadata(package: Package) -> dict:
         "source": f"{package.name} {package.version}, every row tied to a document in the sources table",
         "databases": {DATABASE: {"title": package.title, "tables": tables}},
     }
+
+
+def foreign_key_targets(package: Package) -> dict[tuple[str, str], tuple[str, str, str | None]]:
+    """Return, for each single-column foreign key, (table, column) -> (table, column, label column) it points to."""
+    out = {}
+    for resource in package.resources:
+        for fk in resource.foreign_keys:
+            if len(fk.fields) == 1:
+                out[(resource.name, fk.fields[0])] = (fk.resource, fk.reference_fields[0], _label_column(package.resource(fk.resource)))
+    return out
+
+
+def links_plugin(package: Package):
+    """Return a Datasette plugin that shows every foreign key value as a link to the row it points
+    to, labelled like Datasette's own table pages label it, on row pages too."""
+    import types
+
+    import markupsafe
+    from datasette import hookimpl
+    from datasette.utils import tilde_encode
+
+    from .sqlite import quote
+
+    targets = foreign_key_targets(package)
+
+    @hookimpl
+    def render_cell(value, column, table, database, datasette):
+        target = targets.get((table, column))
+        if target is None or not isinstance(value, str):
+            return None  # table pages hand expanded keys over as dicts: Datasette links those itself
+        other, key, label = target
+
+        async def link():
+            text = value
+            if label:
+                found = await datasette.get_database(database).execute(
+                    f"SELECT {quote(label)} FROM {quote(other)} WHERE {quote(key)} = ?", [value])
+                text = next((r[0] for r in found.rows if r[0]), value)
+            href = datasette.urls.row(database, other, tilde_encode(value))
+            extra = markupsafe.Markup("&nbsp;<em>{}</em>").format(value) if text != value else ""
+            return markupsafe.Markup('<a href="{}">{}</a>').format(href, text) + extra
+
+        return link()
+
+    # Datasette names its plugins by module: the hook travels in a module of its own.
+    plugin = types.ModuleType("haiti_mission_links")
+    plugin.render_cell = render_cell
+    return plugin
