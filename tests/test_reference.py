@@ -61,3 +61,19 @@ def test_the_reference_reads_in_chromium_offline(tmp_path):
     package = read_package(DATA)
     assert [r.name for r in package.resources] == [h for h in dictionary["h2"] if h in package.resource_names]
     assert len(dictionary["tables"]) >= len(package.resources) + 1
+
+
+def test_the_changelog_names_the_current_version_as_its_latest_release():
+    import re
+    import tomllib
+
+    import yaml
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    released = [h.split()[0] for h in headings if h != "Unreleased"]
+    assert released, "CHANGELOG.md lists no released version"
+    assert headings[0] in ("Unreleased", released[0]) and released == sorted(released, key=lambda v: [int(x) for x in v.split(".")], reverse=True)
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert released[0] == version == str(cff["version"]) == hm.__version__ == read_package(DATA).version
