@@ -204,7 +204,8 @@ def test_nothing_answers_on_another_address_unless_asked_with_host(tmp_path):
 
 
 @pytest.mark.slow
-def test_explore_stops_on_ctrl_c_and_removes_its_temporary_database(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_explore_stops_on_ctrl_c_or_sigterm_and_removes_its_temporary_database(stop, tmp_path):
     port, log = free_port(), tmp_path / "explore.log"
     proc = subprocess.Popen([str(CLI), "explore", "--port", str(port)], cwd=tmp_path, env=clean_env(tmp_path),
                             stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -212,7 +213,7 @@ def test_explore_stops_on_ctrl_c_and_removes_its_temporary_database(tmp_path):
         wait_until_serving(proc, f"http://127.0.0.1:{port}/{DATABASE}", log)
         assert len(list(tmp_path.glob("hm-explore-*"))) == 1
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         assert proc.wait(timeout=30) == 0, log.read_text()[-2000:]
     assert not list(tmp_path.glob("hm-explore-*"))
     assert f"serving http://127.0.0.1:{port}/{DATABASE} (read-only)" in log.read_text()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +24,10 @@ def _explore(args) -> int:
     if not 0 < args.port < 65536:
         print(f"haiti-mission explore: --port {args.port} is not a port number (1-65535)", file=sys.stderr)
         return USAGE
+    # SIGTERM and SIGHUP end the server like Ctrl-C, so the temporary database is removed either way
+    # (uvicorn stops gracefully, then raises the signal again with the handlers found here).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="hm-explore-") as folder:
         db = Path(folder) / f"{DATABASE}.db"
         try:
