@@ -28,6 +28,7 @@ def test_the_reports_index_links_to_the_reference():
     assert 'href="reference/index.html"' in (ROOT / "reports" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_docs_command_writes_the_same_files_elsewhere_and_refuses_the_data_folder(tmp_path):
     cli = Path(sys.executable).with_name("haiti-mission")
     done = subprocess.run([str(cli), "docs", "--out", str(tmp_path / "ref")], cwd=tmp_path, capture_output=True, text=True, timeout=120)
