@@ -1,8 +1,8 @@
 """Datasette metadata for the SQLite export, generated from the descriptor.
 
 The package's and each table's title, description and licence; each column's description with
-its unit (as text: Datasette's own ``units`` goes through Pint, which fails on money and on
-counts of people); facets on the fields people filter by; full-text search where the export
+its unit (as text: Datasette's own ``units`` go through Pint, which fails on money, and a count
+of people has no physical unit); facets on the fields people filter by; full-text search where the export
 built an index; each row's source as a link (the foreign key, labelled with the source's title).
 """
 from __future__ import annotations
