@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup reports test check validate summary browser clean-venv lock lab notebooks bench
+.PHONY: setup reports test check validate summary browser clean-venv lock lab notebooks bench explore docs
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,9 +37,17 @@ check: setup
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
-# JupyterLab on the notebooks, in the project's environment.
+# JupyterLab on the notebooks, in the project's environment, opening the start-here guide.
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks/start-here.ipynb
+
+# Browse the data in Datasette, read-only, on http://127.0.0.1:8001 (Ctrl-C stops it).
+explore: setup
+	$(BIN)/haiti-mission explore
+
+# The reference (Python API and data dictionary) as HTML in reports/reference/.
+docs: setup
+	$(BIN)/haiti-mission docs
 
 # Re-execute the committed notebooks in place after a data change (then review `git diff`).
 notebooks: setup

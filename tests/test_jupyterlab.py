@@ -56,12 +56,13 @@ class Lab:
 
 
 def start_lab(tmp: Path) -> Lab:
-    """Start `jupyter lab notebooks` from the repository root, as `make lab` does, and wait until it answers."""
+    """Start `jupyter lab notebooks/start-here.ipynb` from the repository root, as `make lab` does,
+    and wait until it answers."""
     port, token = free_port(), secrets.token_hex(24)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HAITI_MISSION_", "JUPYTER", "IPYTHONDIR"))}
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[name] = str(tmp / name.lower())
-    args = [str(JUPYTER), "lab", "notebooks", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+    args = [str(JUPYTER), "lab", "notebooks/start-here.ipynb", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:
         args.append("--allow-root")  # jupyter refuses to run as root otherwise (CI containers do)
@@ -149,9 +150,10 @@ def kernel_processes(server_pid: int, kernel_id: str) -> list[psutil.Process]:
     return found
 
 
-def test_make_lab_serves_the_notebooks_folder():
-    # The test below starts the server exactly as `make lab` does.
-    assert re.search(r"^lab:.*\n\t\$\(BIN\)/jupyter lab notebooks$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+def test_make_lab_serves_the_notebooks_folder_and_opens_start_here():
+    # The test below starts the server exactly as `make lab` does: a notebook as the argument makes
+    # its folder the server's root and the page the browser opens.
+    assert re.search(r"^lab:.*\n\t\$\(BIN\)/jupyter lab notebooks/start-here\.ipynb$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
 
 
 @pytest.mark.slow
@@ -165,7 +167,10 @@ def test_jupyterlab_lists_opens_and_executes_the_notebooks_then_stops_cleanly(tm
         # Every notebook is listed...
         listing = lab.get("/api/contents", params={"content": 1}).json()
         listed = sorted(item["name"] for item in listing["content"] if item["type"] == "notebook")
-        assert listed == sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb")) and len(listed) >= 4
+        assert listed == sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb")) and len(listed) >= 5
+        # ...and the page a browser is sent to is the start-here guide.
+        opens = list(lab.runtime.glob("jpserver-*-open.html"))
+        assert opens and any("/lab/tree/start-here.ipynb" in p.read_text(encoding="utf-8") for p in opens), opens
 
         # ...opens through the contents API with its committed cells and outputs...
         for name in listed:

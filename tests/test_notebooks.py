@@ -82,9 +82,25 @@ def nbval_run(*args: str, cwd: Path, env_extra: dict | None = None, timeout: int
     )
 
 
+GUIDES = ["start-here"]
+
+
+def test_reports_and_guides_are_told_apart_by_the_notebooks_metadata():
+    from haiti_mission.notebook.parameters import available_notebooks
+
+    assert available_notebooks() == ["changes", "displacement", "pledges-and-funding", "security-and-humanitarian", "situation-report", "timeline"]
+    assert available_notebooks(reports_only=False) == sorted(available_notebooks() + GUIDES) == [p.stem for p in NOTEBOOKS]
+    for name in GUIDES:
+        nb = read(NOTEBOOK_DIR / f"{name}.ipynb")
+        assert nb.metadata["haiti_mission"] == {"report": False}, name
+        assert not any("parameters" in c.metadata.get("tags", []) for c in nb.cells), f"{name}: a guide takes no parameters"
+        cells = code_cells(nb)
+        assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1)) and all(c.outputs for c in cells), name
+
+
 def test_there_are_notebooks_and_each_is_committed_with_the_outputs_of_a_default_run():
-    assert [p.stem for p in NOTEBOOKS] == ["changes", "displacement", "pledges-and-funding", "security-and-humanitarian", "situation-report", "timeline"]
-    for path in NOTEBOOKS:
+    assert [p.stem for p in NOTEBOOKS if p.stem not in GUIDES] == ["changes", "displacement", "pledges-and-funding", "security-and-humanitarian", "situation-report", "timeline"]
+    for path in (p for p in NOTEBOOKS if p.stem not in GUIDES):
         nb = read(path)
         cells = code_cells(nb)
         # nbval compares only cells that carry an execution count: every cell must, in run order.

@@ -123,7 +123,8 @@ def test_committed_reports_are_exactly_what_the_pipeline_produces(tmp_path):
     out = tmp_path / "reports"
     result = cli("reports", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
-    assert snapshot(out) == snapshot(ROOT / "reports")
+    # reference/ is written by `haiti-mission docs` (test_reference.py checks it), not by this run.
+    assert snapshot(out) == {k: v for k, v in snapshot(ROOT / "reports").items() if not k.startswith("reference/")}
     for name in NOTEBOOKS:
         assert f"{name}: " in result.stdout
     index = (out / "index.html").read_text(encoding="utf-8")

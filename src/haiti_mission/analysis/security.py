@@ -71,6 +71,10 @@ def quarterly_wide(series: pd.DataFrame) -> pd.DataFrame:
     wide = series.pivot_table(index=["quarter", "period_start", "period_end"], columns="metric", values="value", aggfunc="first")
     wide = wide.reset_index().sort_values("period_start").drop(columns="period_start")
     wide.columns.name = None
+    for metric in [c for c in wide.columns if c not in ("quarter", "period_end")]:
+        values = wide[metric].dropna()
+        if (values == values.round()).all():
+            wide[metric] = wide[metric].round().astype("Int64")  # counts of people read as whole numbers
     return wide.reset_index(drop=True)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime as dt
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def known_by(published: dt.date | None, precision: str | None) -> dt.date | None
     return published
 
 
+@functools.cache
+def _category_dtype(values: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(values))
+
+
 def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.ExtensionArray:
     if fld.type == "integer":
         return pd.array(values, dtype="Int64")
@@ -57,7 +63,12 @@ def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.Extension
     if fld.type == "date":
         return _dates(values)
     if fld.enum is not None:
-        return pd.Categorical(values, categories=list(fld.enum))
+        # From codes: the values are known to be enum members (or None), and building a Categorical
+        # from the values themselves costs most of a load.
+        dtype = _category_dtype(fld.enum)
+        index = {v: i for i, v in enumerate(fld.enum)}
+        codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.int32, count=len(values))
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.array(values, dtype="str")
 
 

@@ -64,8 +64,9 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def constraint_problem(value, fld) -> str | None:
-    """Return why a parsed ``value`` breaks a constraint of ``fld``, or None."""
+def constraint_problem(value, fld, pattern: re.Pattern | None = None) -> str | None:
+    """Return why a parsed ``value`` breaks a constraint of ``fld``, or None (``pattern``: the
+    field's pattern, compiled once by the caller)."""
     if fld.enum is not None and value not in fld.enum:
         return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
     if fld.minimum is not None and value < fld.minimum:
@@ -76,7 +77,7 @@ def constraint_problem(value, fld) -> str | None:
         return f"is {len(value)} characters long, shorter than the minimum of {fld.min_length}"
     if fld.max_length is not None and len(value) > fld.max_length:
         return f"is {len(value)} characters long, longer than the maximum of {fld.max_length}"
-    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
+    if fld.pattern is not None and not (pattern or re.compile(fld.pattern)).fullmatch(value):
         return f"{value!r} does not match the pattern {fld.pattern}"
     return None
 
@@ -87,13 +88,14 @@ def cell_reader(fld):
     checked = any(x is not None for x in (fld.enum, fld.minimum, fld.maximum, fld.min_length, fld.max_length, fld.pattern))
     if fld.type == "string" and not checked:
         return None
+    pattern = re.compile(fld.pattern) if fld.pattern is not None else None
 
     def read(text):
         try:
             value = parse_cell(text, fld)
         except ValueError as exc:
             return None, str(exc)
-        return value, constraint_problem(value, fld) if checked else None
+        return value, constraint_problem(value, fld, pattern) if checked else None
     return read
 
 
@@ -266,10 +268,20 @@ def no_future_dates(tables: dict, today: date) -> list[Problem]:
     return problems
 
 
+_checked: dict[tuple, list[Problem]] = {}
+
+
 def check_rows(tables: dict, today: date) -> list[Problem]:
-    """Run the row rules of every table given, the foreign keys and the no-future-date rule."""
+    """Run the row rules of every table given, the foreign keys and the no-future-date rule.
+
+    A table's own rules are checked once per content (every dataset's load checks the sources
+    table again, which would otherwise repeat the same work nine times)."""
     problems = []
     for table in tables.values():
-        for rule in table.resource.rules:
-            problems.extend(rule_problems(table, rule))
+        key = (table.file, table.digest, table.resource.rules)
+        if not table.digest or key not in _checked:
+            if len(_checked) > 64:
+                _checked.clear()
+            _checked[key] = [p for rule in table.resource.rules for p in rule_problems(table, rule)]
+        problems.extend(_checked[key])
     return problems + foreign_keys(tables) + no_future_dates(tables, today)

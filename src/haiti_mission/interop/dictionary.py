@@ -9,6 +9,7 @@ import json
 
 from ..datapackage.descriptor import Field, Package, Resource
 from ..paths import DESCRIPTOR
+from .hxl_tags import Split, splits
 
 README = "README.md"
 COMMAND = "haiti-mission dictionary"
@@ -32,7 +33,12 @@ def _number(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _field_notes(fld: Field) -> str:
+def _split_note(rule: Split) -> str:
+    parts = [f"{_code(c.name)} {_code(c.hxl)} when {rule.by} is " + ", ".join(_code(v) for v in c.values) for c in rule.columns]
+    return f"HXL export: split into columns by {_code(rule.by)}: " + "; ".join(parts) + "; other rows keep this column."
+
+
+def _field_notes(fld: Field, rule: Split | None = None) -> str:
     notes = [fld.description.strip()]
     if fld.unique:
         notes.append("Unique.")
@@ -53,10 +59,13 @@ def _field_notes(fld: Field) -> str:
             notes.append("Values: listed below the table.")
         else:
             notes.append("Values: " + ", ".join(_code(v) for v in fld.enum) + ".")
+    if rule is not None:
+        notes.append(_split_note(rule))
     return _cell(" ".join(n for n in notes if n))
 
 
-def _fields_table(resource: Resource) -> list[str]:
+def _fields_table(package: Package, resource: Resource) -> list[str]:
+    rules = {s.field: s for s in splits(package, resource)[0]}
     lines = [
         "| Column | Type | Required | HXL | Description |",
         "|---|---|---|---|---|",
@@ -64,7 +73,7 @@ def _fields_table(resource: Resource) -> list[str]:
     for fld in resource.fields:
         lines.append(
             f"| {_code(fld.name)} | {_TYPE_TEXT.get(fld.type, fld.type)} | {'yes' if fld.required else ''} "
-            f"| {_code(fld.hxl) if fld.hxl else ''} | {_field_notes(fld)} |"
+            f"| {_code(fld.hxl) if fld.hxl else ''} | {_field_notes(fld, rules.get(fld.name))} |"
         )
     return lines
 
@@ -153,7 +162,9 @@ def render_dictionary(package: Package) -> str:
         f"Package `{package.name}`, version {package.version}. Every table is a UTF-8 CSV file with one "
         f"header row; `{DESCRIPTOR}` is the authoritative schema and this page is generated from it. "
         "How facts become rows is described in [CURATION.md](CURATION.md). "
-        "The HXL column gives the hashtag each column carries in the HXL export (`haiti-mission export --format hxl`).",
+        "The HXL column gives the hashtag each column carries in the HXL export (`haiti-mission export --format hxl`); "
+        "where one column mixes meanings (people counts and shares, money and vehicles), the export splits it into one "
+        "column per meaning, as its description says.",
         "",
         "## Tables",
         "",
@@ -167,7 +178,7 @@ def render_dictionary(package: Package) -> str:
         keys = _keys(resource) + _rules(resource)
         if keys:
             lines += keys + [""]
-        lines += _fields_table(resource)
+        lines += _fields_table(package, resource)
         lines += _enum_lists(resource)
     lines += [""] + _licenses_section(package)
     return "\n".join(lines) + "\n"

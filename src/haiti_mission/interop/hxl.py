@@ -1,63 +1,44 @@
-"""HXL (Humanitarian Exchange Language) tagging: a table's rows with a hashtag row under the header.
+"""HXL (Humanitarian Exchange Language) export rows: a table with a hashtag row under the header.
 
-The tags come from each field's ``hxl`` property in the descriptor. The canonical CSVs keep one
-header row; the tagged row exists only in exports, because a second header row breaks ordinary
-CSV tools.
+The tags come from the descriptor (``hxl_tags``). The canonical CSVs keep one header row; the
+tagged row exists only in exports, because a second header row breaks ordinary CSV tools. Cells
+pass through as the canonical CSV writes them; a split field's cell moves, unchanged, to the
+column its row's meaning calls for (``hxlSplit``).
 """
 from __future__ import annotations
 
-import re
-
 from ..datapackage.descriptor import Package, Resource
 from ..errors import DataError, Problem
-from ..paths import DESCRIPTOR
-
-# A hashtag and its attributes, lower case only: HXL tools compare them case-insensitively, and
-# one spelling keeps the descriptor, the export and the data dictionary identical.
-TAG_PATTERN = re.compile(r"#[a-z][a-z0-9_]*(\+[a-z][a-z0-9_]*)*")
+from .hxl_tags import ISO_4217, export_columns, hashtag, splits, tag_problems
 
 
-def tag_problems(resource: Resource) -> list[Problem]:
-    """Return the problems with one resource's tags: missing, malformed or repeated."""
-    where = f"{DESCRIPTOR} (resource {resource.name!r})"
-    problems = []
-    first: dict[str, str] = {}
-    for fld in resource.fields:
-        if not fld.hxl:
-            problems.append(Problem(where, None, fld.name, "field has no hxl tag"))
-        elif not TAG_PATTERN.fullmatch(fld.hxl):
-            problems.append(Problem(where, None, fld.name, f"hxl tag {fld.hxl!r} is not a lower-case HXL hashtag such as #affected+idps"))
-        elif first.setdefault(fld.hxl, fld.name) != fld.name:
-            problems.append(Problem(where, None, fld.name, f"hxl tag {fld.hxl!r} is also used by field {first[fld.hxl]!r}; tags must tell columns apart"))
-    return problems
-
-
-def hxl_tags(resource: Resource) -> list[str]:
-    """Return the HXL tag of each field of ``resource``, in column order; raise DataError if any is unusable."""
-    problems = tag_problems(resource)
+def tagged_rows(package: Package, resource: Resource, rows: list[list[str]], where: str) -> list[list[str]]:
+    """Return ``rows`` (header first, cells as raw CSV text) as the HXL export's rows: the export
+    header, the tag row, then one row per data row. ``where`` names the file, for errors."""
+    problems = tag_problems(package, resource)
     if problems:
         raise DataError(problems)
-    return [fld.hxl for fld in resource.fields]
-
-
-def tagged_rows(resource: Resource, rows: list[list[str]], where: str) -> list[list[str]]:
-    """Return ``rows`` (header first, cells as raw CSV text) with the tag row inserted after the header.
-
-    Cells pass through untouched, so the export holds exactly what the canonical CSV holds.
-    ``where`` names the file the rows came from, for errors.
-    """
-    tags = hxl_tags(resource)
     if not rows or rows[0] != resource.field_names:
         raise DataError([Problem(where, 1, None, f"header does not match the descriptor; expected: {', '.join(resource.field_names)}")])
+    columns = export_columns(package, resource)
+    rules = {s.field: s for s in splits(package, resource)[0]}
+    position = {name: i for i, name in enumerate(resource.field_names)}
+    out = [[c[0] for c in columns], [c[1] for c in columns]]
     for number, cells in enumerate(rows[1:], start=2):
-        if len(cells) != len(tags):
-            raise DataError([Problem(where, number, None, f"has {len(cells)} cells, expected {len(tags)}")])
-    return [rows[0], tags, *rows[1:]]
-
-
-def package_tag_problems(package: Package) -> list[Problem]:
-    """Return the tag problems of every resource of the package."""
-    return [p for r in package.resources for p in tag_problems(r)]
+        if len(cells) != len(position):
+            raise DataError([Problem(where, number, None, f"has {len(cells)} cells, expected {len(position)}")])
+        row = []
+        for header, tag, source in columns:
+            rule = rules.get(source)
+            target = rule.column_for(cells[position[rule.by]]) if rule else None
+            # The cell sits in the split column its row's meaning names, or else in its own.
+            here = (target.name if target else source) == header
+            value = cells[position[source]] if here else ""
+            if value and hashtag(tag) == "currency" and not ISO_4217.fullmatch(value):
+                raise DataError([Problem(where, number, source, f"{value!r} would go under #currency, which holds ISO 4217 codes only")])
+            row.append(value)
+        out.append(row)
+    return out
 
 
 _NEEDS_QUOTES = (",", '"', "\n", "\r")

@@ -40,17 +40,33 @@ class Parameter:
 REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
-def available_notebooks() -> list[str]:
-    """Return the names of the report notebooks (file names without .ipynb), sorted.
+def is_report(path: Path) -> bool:
+    """Whether the notebook at ``path`` is a report: every notebook is, unless its metadata says
+    ``"haiti_mission": {"report": false}`` (a guide such as start-here, run and checked like the
+    reports but never published as one). A file that cannot be read counts as a report, so the
+    run that uses it says what is wrong with it."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+        return meta.get("haiti_mission", {}).get("report", True) is not False
+    except (OSError, ValueError, AttributeError):
+        return True
 
-    Files whose names are not plain report names (hidden files, editor backups) are not reports.
+
+def available_notebooks(*, reports_only: bool = True) -> list[str]:
+    """Return the names of the report notebooks (file names without .ipynb), sorted; with
+    ``reports_only=False``, of every committed notebook, guides included.
+
+    Files whose names are not plain report names (hidden files, editor backups) are not notebooks
+    of the package at all.
     """
-    return sorted(p.stem for p in notebooks_dir().glob("*.ipynb") if REPORT_NAME.fullmatch(p.stem) and p.is_file())
+    paths = [p for p in notebooks_dir().glob("*.ipynb") if REPORT_NAME.fullmatch(p.stem) and p.is_file()]
+    return sorted(p.stem for p in paths if not reports_only or is_report(p))
 
 
-def notebook_path(name: str) -> Path:
-    """Return the path of report notebook ``name``, refusing names that are not plain report names."""
-    known = available_notebooks()
+def notebook_path(name: str, *, reports_only: bool = True) -> Path:
+    """Return the path of report notebook ``name`` (with ``reports_only=False``: of any committed
+    notebook), refusing names that are not plain report names."""
+    known = available_notebooks(reports_only=reports_only)
     if name not in known:
         listed = ", ".join(known) or f"none (no notebooks in {notebooks_dir()})"
         raise ParameterError(name, None, f"no such report notebook; available: {listed}")

@@ -147,6 +147,7 @@ def index_html(entries: list[dict], data_version: str, package_version: str) -> 
 generated from the package's curated, sourced data. Each report lists the sources behind every table
 and figure.</p>
 <p class="meta">Data version {html.escape(data_version)} · haiti-mission {html.escape(package_version)}</p>
+<p><a href="reference/index.html">Reference</a>: the Python API and the data dictionary (<code>haiti-mission docs</code>).</p>
 <table>
 <thead><tr><th>Report</th><th>Parameters asked</th><th>Parameters used</th><th>Data version</th><th>Notebook</th><th>Figures (PNG)</th></tr></thead>
 <tbody>

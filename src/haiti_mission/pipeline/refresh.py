@@ -19,25 +19,26 @@ def _execute(name: str) -> tuple[str, bytes]:
     from . import pages
     from .execute import run_notebook
 
-    nb = run_notebook(notebook_path(name), {}, notebooks_dir(), name)
+    nb = run_notebook(notebook_path(name, reports_only=False), {}, notebooks_dir(), name)
     return name, pages.notebook_bytes(pages.clean_notebook(nb, {}))
 
 
 def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None, progress: bool = False) -> list[Path]:
-    """Execute the named notebooks (default: all) and rewrite them with their new outputs.
+    """Execute the named notebooks (default: all, the start-here guide included) and rewrite them
+    with their new outputs.
 
     Returns the paths whose content changed. Raises NotebookFailed, writing nothing, if one fails.
     """
-    names = names or available_notebooks()
+    names = names or available_notebooks(reports_only=False)
     for name in names:
-        notebook_path(name)
+        notebook_path(name, reports_only=False)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(names)))
     import papermill  # noqa: F401  (imported before workers fork)
 
     results = parallel_map(partial(_execute), names, jobs, progress, "notebooks")
     changed = []
     for name, data in results:
-        path = notebook_path(name)
+        path = notebook_path(name, reports_only=False)
         if path.read_bytes() != data:
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_bytes(data)
