@@ -35,7 +35,7 @@ test: setup browser
 # kernels, servers or browser.
 check: setup
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q -m "not slow" -n 2 tests
 
 # JupyterLab on the notebooks, in the project's environment, opening the start-here guide.
 lab: setup

@@ -270,6 +270,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(CLI), "disagreements", *args], capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_cli_text_shows_the_added_group_as_one_block(with_added_rows):
     done = _run("--dataset", "pledges", "--only-differing")
     assert done.returncode == 0, done.stderr
@@ -284,6 +285,7 @@ def test_cli_text_shows_the_added_group_as_one_block(with_added_rows):
     assert done.stdout.rstrip().splitlines()[-1].startswith("pledges: ")
 
 
+@pytest.mark.slow
 def test_cli_csv_is_the_table(with_added_rows):
     done = _run("--format", "csv", "--window", "3")
     assert done.returncode == 0, done.stderr
@@ -296,6 +298,7 @@ def test_cli_csv_is_the_table(with_added_rows):
         ("2025-03-10", "2", "exact", "True"), ("2025-03-12", "3", "approx", "True")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [("--dataset", "timeline"), ("--window", "-1"), ("--as-of", "2025-13-01")])
 def test_cli_refuses_bad_usage(args):
     done = _run(*args)

@@ -535,6 +535,7 @@ def _unprivileged() -> list[str]:
     ("out/figures/timeline", "output folder {out} is read-only (its subfolder figures/timeline is read-only): permission denied"),
     ("parent", "cannot write reports to {out}: cannot create a folder in {parent} (Permission denied)"),
 ], ids=["output-folder", "a-subfolder", "the-folder-around-it"])
+@pytest.mark.slow
 def test_a_read_only_output_folder(ws, read_only, says):
     prefix = _unprivileged()
     folder = {"out": ws.out, "out/figures/timeline": ws.out / "figures" / "timeline", "parent": ws.out.parent}[read_only]

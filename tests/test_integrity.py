@@ -74,6 +74,7 @@ def test_the_committed_descriptor_is_current():
 
 # ---------------------------------------------------------------- a file changed without its descriptor
 
+@pytest.mark.slow
 def test_validate_reports_a_changed_file_and_how_to_record_it(data_copy):
     """Same size, other content: only the hash can tell. Full validation, Frictionless included,
     says it once, in the package's own words."""
@@ -107,6 +108,7 @@ def test_the_refresh_command_names_the_folder_when_it_is_not_the_default(data_co
     assert f"run `haiti-mission hashes --update --data-dir {data_copy}`" in problem.message
 
 
+@pytest.mark.slow
 def test_frictionless_reads_the_same_records(data_copy):
     """The records are in the form Frictionless expects: on its own it sees the change too."""
     import frictionless

@@ -338,6 +338,7 @@ def decoy(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["repository-root", "notebooks", "other-project", "other-project-notebooks"])
 def test_loading_does_not_depend_on_the_working_directory(where, decoy):
     cwd = {

@@ -197,6 +197,7 @@ def _fits(fig) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("as_of", [None, "2024-03-01", "2025-06-30"])
 def test_every_label_of_every_figure_is_readable_in_full(as_of):
     """The defect: the displacement figure cut its milestone labels ("Kenya's pled...")."""

@@ -84,6 +84,7 @@ def test_bad_parameters_are_refused_naming_notebook_and_parameter(notebook, valu
     assert fragment in str(err.value)
 
 
+@pytest.mark.slow
 def test_cli_refuses_bad_parameters_before_any_kernel_starts(tmp_path):
     out = tmp_path / "reports"
     started = time.monotonic()
@@ -216,6 +217,7 @@ def test_a_failing_notebook_leaves_previous_reports_byte_for_byte(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "reports"]  # no staging left
 
 
+@pytest.mark.slow
 def test_run_reports_api_raises_report_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HAITI_MISSION_NOTEBOOKS", str(_failing_notebooks(tmp_path)))
     plans = plan_reports(["zz-broken"])

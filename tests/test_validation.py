@@ -128,6 +128,7 @@ def test_real_data_passes_validate():
     report.raise_if_invalid()
 
 
+@pytest.mark.slow
 def test_frictionless_cli_validates_the_descriptor():
     result = subprocess.run(
         [str(BIN / "frictionless"), "validate", str(DATA / "datapackage.json")],
@@ -304,6 +305,7 @@ def test_load_refuses_bad_input(data_copy, case):
     assert snapshot(data_copy) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_validate_report_names_every_problem_precisely(data_copy, case):
     """Full validation (Frictionless included) reports the problem once, in the same place, and
@@ -317,6 +319,7 @@ def test_validate_report_names_every_problem_precisely(data_copy, case):
     assert snapshot(data_copy) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_cli_refuses_bad_input_with_the_same_message(data_copy, case):
     case.breaker(data_copy)
@@ -335,6 +338,7 @@ def test_cli_refuses_bad_input_with_the_same_message(data_copy, case):
     assert snapshot(data_copy) == before
 
 
+@pytest.mark.slow
 def test_full_cli_refuses_dangling_source_with_row_and_field(data_copy):
     set_cell(data_copy, "displacement", ROW, "source_id", "nobody-20240101-not-a-source")
     before = snapshot(data_copy)
