@@ -303,3 +303,36 @@ def test_cli_csv_is_the_table(with_added_rows):
 def test_cli_refuses_bad_usage(args):
     done = _run(*args)
     assert done.returncode == 2 and done.stdout == "" and done.stderr
+
+
+# --- what is not a disagreement (the defects: parts, separate landings, flows of other periods) -----
+
+def test_a_part_is_not_set_against_its_whole_nor_its_sister_parts():
+    funding = frame("funding", row("fu-0001", "2024-06-20", "src-a", amount=300000000),
+                    row("fu-0002", "2024-06-20", "src-b", amount=200000000, part_of="fu-0001"),
+                    row("fu-0003", "2024-06-20", "src-c", amount=100000000, part_of="fu-0001"))
+    assert disagreements(funding, "funding", SOURCES).empty
+    rival = pd.concat([funding, frame("funding", row("fu-0004", "2024-06-21", "src-b", amount=290000000))], ignore_index=True)
+    assert ids(disagreements(rival, "funding", SOURCES)) == ["fu-0001", "fu-0004"]  # a real rival of the whole still shows
+
+
+def test_two_landings_in_one_week_are_two_quantities_and_two_reports_of_one_landing_one():
+    pledges = frame("pledges", row("pl-0001", "2025-01-03", "src-a", personnel=75, contingent="gtm-1"),
+                    row("pl-0002", "2025-01-04", "src-b", personnel=75, contingent="gtm-2"))
+    assert disagreements(pledges, "pledges", SOURCES).empty
+    same = frame("pledges", row("pl-0001", "2025-02-06", "src-a", personnel=144, contingent="ken-4"),
+                 row("pl-0002", "2025-02-07", "src-b", personnel=200, contingent="ken-4"))
+    assert ids(disagreements(same, "pledges", SOURCES)) == ["pl-0001", "pl-0002"]
+
+
+def test_flows_are_compared_only_over_the_same_period():
+    flow = {"measure": "flow", "metric": "movements_out_of_capital", "area": "Port-au-Prince metropolitan area", "area_type": "metro"}
+    rows = frame("displacement", row("dis-0001", "2024-04-09", "src-a", value=53125, period_start="2024-03-08", **flow),
+                 row("dis-0002", "2024-04-09", "src-b", value=94821, period_start="2024-03-01", **flow))
+    assert disagreements(rows, "displacement", SOURCES).empty
+    same = frame("displacement", row("dis-0001", "2024-04-09", "src-a", value=53125, period_start="2024-03-08", **flow),
+                 row("dis-0002", "2024-04-10", "src-b", value=53000, period_start="2024-03-08", **flow))
+    assert ids(disagreements(same, "displacement", SOURCES)) == ["dis-0001", "dis-0002"]
+    undated = frame("displacement", row("dis-0001", "2024-04-09", "src-a", value=53125, **flow),
+                    row("dis-0002", "2024-04-09", "src-b", value=53000, **flow))
+    assert disagreements(undated, "displacement", SOURCES).empty  # a flow without a start has no rival
