@@ -19,9 +19,12 @@ from ..notebook.parameters import REPORT_NAME, notebook_path
 from ..paths import notebooks_dir
 from .plan import Plan
 from .staging import (
+    WORK,
     check_output_folder,
     discard,
     prepare_staging,
+    process_record,
+    record_process,
     recover,
     remove_tree,
     swap_into_place,
@@ -29,8 +32,6 @@ from .staging import (
 from .workers import parallel_map
 
 MANIFEST = "manifest.json"
-# Inside the staging folder: each notebook's kernel log and connection file; never published.
-WORK = ".hm-work"
 REPORT_FIGURE = re.compile(r"figures/[A-Za-z0-9][A-Za-z0-9_-]*/figure-[0-9]+\.(svg|png)")
 
 # ---------------------------------------------------------------- executing one report
@@ -59,7 +60,8 @@ def build_report(plan: Plan, *, staging: str, data_version: str) -> dict:
     work.parent.mkdir(exist_ok=True)
     work.mkdir(exist_ok=True)
     try:
-        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work)
+        nb = run_notebook(notebook_path(plan.name), plan.given, notebooks_dir(), plan.name, work_dir=work,
+                          record=process_record(out))
     except NotebookFailed as exc:
         raise ReportError(str(exc)) from None
     nb = pages.clean_notebook(nb, plan.given)
@@ -141,7 +143,8 @@ def run_reports(plans: list[Plan], out: str | Path, jobs: int | None = None, pro
         (staging / WORK).mkdir(exist_ok=True)
         _preload()
         built = parallel_map(partial(build_report, staging=str(staging), data_version=version),
-                             plans, jobs, progress, "reports")
+                             plans, jobs, progress, "reports", label=lambda p: f"notebook {p.name!r}",
+                             on_start=partial(record_process, process_record(staging)))
         remove_tree(staging / WORK)
         entries = {e["name"]: e for e in built}
         kept = _previous_entries(staging)

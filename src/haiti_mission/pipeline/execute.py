@@ -13,11 +13,11 @@ class NotebookFailed(RuntimeError):
     """A notebook did not run to the end; the message names the notebook and, where known, the cell."""
 
 
-def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None):
+def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None, record: Path | None = None):
     """A kernel manager whose kernel keeps its files in ``work_dir``: its log (instead of our
     terminal) and its connection file (instead of the system's temporary folder), so that a run
     that is killed leaves nothing behind that the next run's clean-up does not remove. ``env``
-    adds variables to the kernel's environment."""
+    adds variables to the kernel's environment; the kernel's process id goes to ``record``."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
@@ -37,7 +37,11 @@ def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None):
             kw.setdefault("stderr", log)
             if env:
                 kw["env"] = {**(kw.get("env") or os.environ), **env}
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            if record is not None:
+                from .staging import record_process
+
+                record_process(record, self.provisioner.pid)
 
     return WorkDirKernelManager
 
@@ -67,11 +71,12 @@ def failure_message(name: str, exc: BaseException, kernel_log: Path | None = Non
 
 
 def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = None, work_dir: Path | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, record: Path | None = None):
     """Execute the notebook at ``path`` with ``parameters`` (papermill, kernel python3).
 
     The kernel's log and connection file go to ``work_dir`` (default: a temporary folder removed
-    afterwards); ``env`` adds variables to the kernel's environment. Returns the executed notebook
+    afterwards); ``env`` adds variables to the kernel's environment; the kernel's process id is
+    appended to ``record`` (staging.record_process). Returns the executed notebook
     node; raises NotebookFailed with the cell and error on failure.
     """
     import papermill
@@ -83,7 +88,7 @@ def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = Non
             return papermill.execute_notebook(
                 str(path), None, parameters=parameters, kernel_name=KERNEL, progress_bar=False,
                 log_output=False, request_save_on_cell_execute=False, cwd=str(cwd),
-                kernel_manager_class=_kernel_manager(folder, env), shutdown_kernel="immediate",
+                kernel_manager_class=_kernel_manager(folder, env, record), shutdown_kernel="immediate",
             )
         except Exception as exc:
             raise NotebookFailed(failure_message(name, exc, folder / "kernel.log")) from None

@@ -68,22 +68,62 @@ def _in_use(folder: Path) -> bool:
     return False
 
 
-def end_processes_using(folder: Path, grace: float = 3.0) -> None:
-    """End the processes whose command line names a file in ``folder``: the kernels of a run that
-    was stopped (their connection files live in its work folder). A kernel that outlived its run
-    could otherwise write into the folder while it is being removed."""
+# Inside a staging folder: the run's work folder (kernel logs and connection files, never
+# published), and in it the record of every process the run started.
+WORK = ".hm-work"
+PROCESSES = "processes"
+
+
+def process_record(staging: Path) -> Path:
+    """The file listing the processes a run started (workers, kernels), one per line."""
+    return staging / WORK / PROCESSES
+
+
+def record_process(record: Path, pid: int) -> None:
+    """Append ``pid`` and its start time to ``record``, so that a later clean-up ends exactly this
+    process and never another that happens to get the same id once it is gone."""
+    import psutil
+
     try:
-        import psutil  # installed with ipykernel
-    except ImportError:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
         return
-    marker = str(folder) + os.sep
+    fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{pid} {created!r}\n".encode("ascii"))  # one short write: lines never interleave
+    finally:
+        os.close(fd)
+
+
+def recorded_processes(record: Path) -> list:
+    """The processes listed in ``record`` that still run (same id and same start time)."""
+    import psutil
+
+    try:
+        lines = record.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return []
     found = []
-    for proc in psutil.process_iter(["cmdline"]):
+    for line in lines:
         try:
-            if proc.pid != os.getpid() and any(marker in arg for arg in proc.info["cmdline"] or ()):
+            pid, created = int(line.split()[0]), float(line.split()[1])
+        except (IndexError, ValueError):
+            continue
+        try:
+            proc = psutil.Process(pid)
+            if pid != os.getpid() and abs(proc.create_time() - created) < 0.01:
                 found.append(proc)
         except psutil.Error:
             continue
+    return found
+
+
+def end_recorded_processes(staging: Path, grace: float = 3.0) -> None:
+    """End the processes a run recorded in its staging folder: the workers and kernels of a run
+    that was stopped. Nothing else is touched, even a process that has a file of the folder open."""
+    import psutil
+
+    found = recorded_processes(process_record(staging))
     for proc in found:
         try:
             proc.terminate()
@@ -99,8 +139,8 @@ def end_processes_using(folder: Path, grace: float = 3.0) -> None:
 
 
 def discard(staging: Path) -> None:
-    """Remove a staging folder after its kernels are gone."""
-    end_processes_using(staging)
+    """Remove a staging folder after the processes its run started are gone."""
+    end_recorded_processes(staging)
     remove_tree(staging)
 
 
