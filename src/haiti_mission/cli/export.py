@@ -18,6 +18,9 @@ def _export(args) -> int:
     except DataError as exc:
         print(f"export refused: {exc}", file=sys.stderr)
         return FAILED
+    except OSError as exc:
+        print(f"haiti-mission export: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return FAILED
     for target, count in written:
         print(f"wrote {display_path(target)} ({count} row{'s' if count != 1 else ''}, HXL-tagged)")
     return OK

@@ -1,10 +1,11 @@
 """The ``reports`` command: regenerate the HTML reports, executed notebooks and figures."""
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from pathlib import Path
+
+from .common import FAILED, INTERRUPTED, OK, USAGE, add_jobs
 
 
 def _default_out() -> str:
@@ -31,14 +32,14 @@ def _reports(args) -> int:
     except (ParameterError, DataError, ReportError) as exc:
         print(f"haiti-mission reports: {exc}", file=sys.stderr)
         print("nothing was written; previous reports are unchanged", file=sys.stderr)
-        return 1 if not isinstance(exc, ParameterError) else 2
+        return USAGE if isinstance(exc, ParameterError) else FAILED
     except KeyboardInterrupt:
         print("haiti-mission reports: interrupted; previous reports are unchanged", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     for entry in entries:
         print(f"{entry['name']}: {display_path(out / entry['html'])} (+ {entry['notebook']}, {len(entry['figures'])} figure files)")
     print(f"index: {display_path(out / 'index.html')}")
-    return 0
+    return OK
 
 
 def register(sub) -> None:
@@ -46,7 +47,7 @@ def register(sub) -> None:
     p.add_argument("--as-of", dest="as_of", metavar="DATE", help="date the reports describe (YYYY-MM-DD); sets as_of, or end for the timeline")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these report notebooks (others stay as they are)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: reports/ in the project)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="notebooks run in parallel (default: number of CPUs)")
+    add_jobs(p)
     p.add_argument("--params", metavar="FILE.yaml", help="YAML file of parameters: top-level keys apply to every notebook declaring them, a notebook's name holds its own")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_reports)
