@@ -22,3 +22,21 @@ def data_copy(tmp_path, monkeypatch) -> Path:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to prove nothing was written or changed."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def report_snapshot(folder: Path, inputs: bool = True) -> dict:
+    """The reports in ``folder`` as a build produces them: every file's bytes, except that the
+    manifest is compared without what it says of how each report was obtained (executed here,
+    reused there), and a built archive (reports/archive, never committed) is left out.
+    ``inputs=False`` leaves out the recorded inputs too (they name the package's code)."""
+    import json
+
+    files = {k: v for k, v in snapshot(folder).items() if not k.startswith("archive/")}
+    if "manifest.json" in files:
+        manifest = json.loads(files["manifest.json"])
+        for entry in manifest.get("reports", {}).values():
+            entry.pop("build", None)
+            if not inputs:
+                entry.pop("inputs", None)
+        files["manifest.json"] = manifest
+    return files

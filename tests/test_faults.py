@@ -27,7 +27,7 @@ from typing import Callable
 import nbformat
 import psutil
 import pytest
-from conftest import ROOT, snapshot
+from conftest import ROOT, report_snapshot, snapshot
 
 from haiti_mission.cli import main
 
@@ -384,7 +384,7 @@ def test_an_empty_notebooks_folder_is_refused(ws, capsys, monkeypatch):
 
 def test_a_manifest_naming_files_outside_the_output_folder_is_not_trusted(tmp_path):
     """The previous manifest is data from disk: its entries may only name their own report's files."""
-    from haiti_mission.pipeline.build import _previous_entries
+    from haiti_mission.pipeline.reuse import previous_entries as _previous_entries
 
     folder = tmp_path / "reports"
     shutil.copytree(REPORTS, folder)
@@ -513,7 +513,9 @@ def test_a_run_killed_halfway_then_the_next_run(ws):
     again = subprocess.run([*CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
                            env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    ws.assert_nothing_lost(before)  # the default timeline is the committed one, byte for byte
+    assert snapshot(ws.data) == before
+    assert report_snapshot(ws.out, inputs=False) == report_snapshot(REPORTS, inputs=False)  # the default timeline, byte for byte
+    assert sorted(p.name for p in ws.out.parent.iterdir()) == [ws.out.name]
     assert_no_process_left(ws.root)
 
 
@@ -607,7 +609,7 @@ def test_a_worker_that_dies_is_named_in_one_line(ws):
     shutil.copy(ROOT / "notebooks" / "timeline.ipynb", notebooks)
     _notebook(notebooks, "zz-kills-worker", "import os, signal\nos.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGKILL)")
     before = snapshot(ws.data)
-    proc = start_cli(ws, "--jobs", "2", notebooks=notebooks)
+    proc = start_cli(ws, "--jobs", "2", "--as-of", "2024-03-01", notebooks=notebooks)  # both notebooks run
     err = finish(ws, proc)
     assert proc.returncode == 1, err
     assert "haiti-mission reports: notebook 'zz-kills-worker' failed: its worker process was killed by signal SIGKILL\n" in err
@@ -643,7 +645,8 @@ def test_a_read_only_output_folder(ws, read_only, says):
         # The control: under this prefix the folder really cannot be written to.
         probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"], capture_output=True, text=True)
         assert probe.returncode != 0 and "Permission denied" in probe.stderr
-        result = subprocess.run([*prefix, *CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
+        # --force: with nothing changed, a run writes nothing, and a read-only folder is no obstacle.
+        result = subprocess.run([*prefix, *CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet", "--force"], cwd=ws.root,
                                 env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=120)
     finally:
         folder.chmod(0o755)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import DATA, ROOT, snapshot
+from conftest import DATA, ROOT, report_snapshot, snapshot
 
 from haiti_mission.datapackage.checksums import refresh_hashes
 
@@ -333,4 +333,4 @@ def test_reports_run_without_network(tmp_path):
     # argv shows the connection file, which lives in the run's work folder.
     kernels = [line for line in lines if line.startswith("loaded") and "/.hm-work/" in line and "/kernel-" in line]
     assert len(kernels) == 4, lines  # the guard ran in every kernel, one per report
-    assert snapshot(out) == snapshot(ROOT / "reports")  # offline, the reports are exactly the committed ones
+    assert report_snapshot(out) == report_snapshot(ROOT / "reports")  # offline, the reports are exactly the committed ones

@@ -18,17 +18,16 @@ def _default_out() -> str:
 def _reports(args) -> int:
     from ..errors import DataError, ParameterError, ReportError
     from ..paths import display_path
-    from ..pipeline.build import run_reports
-    from ..pipeline.plan import plan_reports
+    from ..pipeline.run import run_reports_command
 
     # SIGTERM (kill, a scheduler's timeout) and SIGHUP (the terminal closed) are handled like
     # Ctrl-C, so the staging folder is cleaned up either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGHUP, signal.default_int_handler)
     try:
-        plans = plan_reports(args.only, args.as_of, args.params)
         out = Path(args.out or _default_out())
-        entries = run_reports(plans, out, jobs=args.jobs, progress=not args.quiet)
+        entries, unchanged = run_reports_command(args.only, args.as_of, args.params, out, jobs=args.jobs,
+                                                 progress=not args.quiet, force=args.force)
     except (ParameterError, DataError, ReportError) as exc:
         print(f"haiti-mission reports: {exc}", file=sys.stderr)
         print("nothing was written; previous reports are unchanged", file=sys.stderr)
@@ -37,8 +36,10 @@ def _reports(args) -> int:
         print("haiti-mission reports: interrupted; previous reports are unchanged", file=sys.stderr)
         return INTERRUPTED
     for entry in entries:
-        print(f"{entry['name']}: {display_path(out / entry['html'])} (+ {entry['notebook']}, {len(entry['figures'])} figure files)")
-    print(f"index: {display_path(out / 'index.html')}")
+        build = entry["build"]
+        print(f"{entry['name']}: {display_path(out / entry['html'])} (+ {entry['notebook']}, {len(entry['figures'])} figure files); "
+              f"{build['run']}: {build['why']}")
+    print(f"index: {display_path(out / 'index.html')}" + ("; nothing changed, nothing was rewritten" if unchanged else ""))
     return OK
 
 
@@ -49,5 +50,6 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="output folder (default: reports/ in the project)")
     add_jobs(p)
     p.add_argument("--params", metavar="FILE.yaml", help="YAML file of parameters: top-level keys apply to every notebook declaring them, a notebook's name holds its own")
+    p.add_argument("--force", action="store_true", help="execute every report, even those whose inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_reports)

@@ -92,3 +92,26 @@ def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = Non
             )
         except Exception as exc:
             raise NotebookFailed(failure_message(name, exc, folder / "kernel.log")) from None
+
+
+def with_stored_outputs(path: Path, parameters: dict, executed):
+    """The notebook at ``path`` as papermill prepares it with ``parameters``, given the outputs of
+    ``executed`` (an earlier run of the same code): what executing it again would give, without a
+    kernel. Used when only the notebook's prose, tags or comments changed.
+
+    Raises ValueError when the code cells of the two do not pair up one to one.
+    """
+    import papermill
+
+    nb = papermill.execute_notebook(str(path), None, parameters=parameters, kernel_name=KERNEL, prepare_only=True,
+                                    progress_bar=False, log_output=False)
+    fresh = [c for c in nb.cells if c.cell_type == "code"]
+    stored = [c for c in executed.cells if c.cell_type == "code"]
+    if len(fresh) != len(stored):
+        raise ValueError(f"{path.name}: {len(fresh)} code cells now, {len(stored)} in the stored notebook")
+    for cell, old in zip(fresh, stored):
+        cell.outputs = old.get("outputs", [])
+        cell.execution_count = old.get("execution_count")
+    if "language_info" in executed.metadata:
+        nb.metadata["language_info"] = executed.metadata["language_info"]
+    return nb

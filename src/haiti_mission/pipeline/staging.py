@@ -192,8 +192,28 @@ def check_output_folder(out: Path) -> None:
                 raise ReportError(f"output folder {out} is read-only{which}: permission denied")
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    # A hard link costs nothing, and is safe because a run never writes into a file it did not
+    # create: write_file always writes a new file and renames it over the old name.
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place: the old file
+    (which may be a hard link to the published one) is never written to."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def prepare_staging(out: Path) -> tuple[Path, int]:
-    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out``.
+    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out`` (hard links).
 
     Returns the folder and the lock's file descriptor.
     """
@@ -206,7 +226,7 @@ def prepare_staging(out: Path) -> tuple[Path, int]:
     lock = _lock(staging)
     try:
         if out.exists():
-            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
         probe = staging / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()
