@@ -27,7 +27,7 @@ def _reports(args) -> int:
     try:
         out = Path(args.out or _default_out())
         entries, unchanged = run_reports_command(args.only, args.as_of, args.params, out, jobs=args.jobs,
-                                                 progress=not args.quiet, force=args.force)
+                                                 progress=not args.quiet, force=args.force, dry_run=args.dry_run)
     except (ParameterError, DataError, ReportError) as exc:
         print(f"haiti-mission reports: {exc}", file=sys.stderr)
         print("nothing was written; previous reports are unchanged", file=sys.stderr)
@@ -35,6 +35,10 @@ def _reports(args) -> int:
     except KeyboardInterrupt:
         print("haiti-mission reports: interrupted; previous reports are unchanged", file=sys.stderr)
         return INTERRUPTED
+    if args.dry_run:
+        for entry in entries:
+            print(f"{entry['name']}: would be {entry['build']['run']}: {entry['build']['why']}")
+        return OK
     for entry in entries:
         build = entry["build"]
         print(f"{entry['name']}: {display_path(out / entry['html'])} (+ {entry['notebook']}, {len(entry['figures'])} figure files); "
@@ -51,5 +55,6 @@ def register(sub) -> None:
     add_jobs(p)
     p.add_argument("--params", metavar="FILE.yaml", help="YAML file of parameters: top-level keys apply to every notebook declaring them, a notebook's name holds its own")
     p.add_argument("--force", action="store_true", help="execute every report, even those whose inputs are unchanged")
+    p.add_argument("--dry-run", action="store_true", help="write nothing; say which reports would be executed, re-rendered or reused, and why")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_reports)

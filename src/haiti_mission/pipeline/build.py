@@ -166,6 +166,25 @@ def write_index(folder: Path, entries: dict, data_version: str) -> None:
     write_file(folder / "index.html", pages.index_html(list(entries.values()), data_version, __version__))
 
 
+def steps_for(targets: list[Target], root: Path, data_version: str, force: bool = False) -> list[tuple]:
+    """For each target: (target, action, why, previous entry, current fields), from the reports
+    already in ``root`` (the output folder, or its staging copy)."""
+    previous = {f: previous_entries(_inside(root, f) if f else root) for f in {t.folder for t in targets}}
+    steps = []
+    for target in targets:
+        before = previous[target.folder].get(target.plan.name)
+        current = _current(target, before, data_version)
+        steps.append((target, *decide(before, current, force=force), before, current))
+    return steps
+
+
+def dry_run(targets: list[Target], out: str | Path, force: bool = False) -> list[tuple[Target, str, str]]:
+    """What a build would do with each target, and why; nothing is executed or written."""
+    from ..datapackage.checksums import data_version
+
+    return [(t, action, why) for t, action, why, *_ in steps_for(targets, Path(out).resolve(), data_version(), force)]
+
+
 # ---------------------------------------------------------------- the build
 
 def build(targets: list[Target], out: str | Path, jobs: int | None = None, progress: bool = True, *,
@@ -190,12 +209,7 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
     try:
         (staging / WORK).mkdir(exist_ok=True)
         previous = {f: previous_entries(_inside(staging, f) if f else staging) for f in {t.folder for t in targets}}
-        steps = []
-        for target in targets:
-            before = previous[target.folder].get(target.plan.name)
-            current = _current(target, before, version)
-            action, why = decide(before, current, force=force)
-            steps.append((target, action, why, before, current))
+        steps = steps_for(targets, staging, version, force)
         work = [(t, a) for t, a, *_ in steps if a != REUSED]
         bar = progress_bar(len(work), progress and bool(work), "reports", "report")
         built = []

@@ -51,9 +51,13 @@ def unchanged(plans: list[Plan], folder: Path) -> list[dict] | None:
 
 
 def run_reports_command(only: list[str] | None, as_of: str | None, params_file: str | None, out: Path,
-                        jobs: int | None = None, progress: bool = True, force: bool = False) -> tuple[list[dict], bool]:
-    """Bring the reports in ``out`` up to date. Returns their entries, and whether nothing changed."""
-    from .build import run_reports
+                        jobs: int | None = None, progress: bool = True, force: bool = False,
+                        dry_run: bool = False) -> tuple[list[dict], bool]:
+    """Bring the reports in ``out`` up to date. Returns their entries, and whether nothing changed.
+
+    ``dry_run``: only say what would be done; the entries then hold name and build alone.
+    """
+    from .build import Target, run_reports
     from .kernels import warm_kernels
 
     requested = requested_reports(only, as_of, params_file)
@@ -62,4 +66,8 @@ def run_reports_command(only: list[str] | None, as_of: str | None, params_file: 
         if entries is not None:
             return entries, True
     plans = resolve(requested)
+    if dry_run:
+        from .build import dry_run as decisions
+
+        return [{"name": t.plan.name, "build": {"run": a, "why": w}} for t, a, w in decisions([Target(p) for p in plans], out, force)], False
     return run_reports(plans, out, jobs, progress, force=force, kernels=warm_kernels), False
