@@ -84,13 +84,15 @@ def clean_env(**extra: str) -> dict:
 
 def processes_mentioning(folder: Path) -> list[psutil.Process]:
     """Live processes whose command line names something under ``folder`` (the run, its workers,
-    its kernels: their connection files live in the run's staging folder)."""
+    ordinary kernels: their connection files live in the run's staging folder), or that hold a file
+    under it open (warm kernels and their fork server: their logs live there too)."""
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
             if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.pid == os.getpid():
                 continue
-            if any(str(folder) in arg for arg in proc.info["cmdline"] or ()):
+            if any(str(folder) in arg for arg in proc.info["cmdline"] or ()) or any(
+                    f.path.startswith(str(folder) + os.sep) for f in proc.open_files()):
                 found.append(proc)
         except psutil.Error:
             continue

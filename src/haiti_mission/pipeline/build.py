@@ -200,8 +200,6 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
     from ..datapackage.frames import load
 
     out = Path(out).resolve()
-    for name in read_package().resource_names:
-        load(name)  # refuse invalid data before a kernel starts
     version = compute_data_version()
     check_output_folder(out)
     recover(out)
@@ -211,12 +209,16 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         previous = {f: previous_entries(_inside(staging, f) if f else staging) for f in {t.folder for t in targets}}
         steps = steps_for(targets, staging, version, force)
         work = [(t, a) for t, a, *_ in steps if a != REUSED]
+        jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
+        executing = any(a == EXECUTED for _, a in work)
         bar = progress_bar(len(work), progress and bool(work), "reports", "report")
         built = []
-        if work:
-            _preload()
-            jobs = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-            with (kernels(staging, jobs) if kernels is not None else _no_kernels()) as env:
+        # The fork server of warm kernels imports while this process validates and imports.
+        with (kernels(staging, jobs) if kernels is not None and executing else _no_kernels()) as env:
+            for name in read_package().resource_names:
+                load(name)  # refuse invalid data before a kernel starts
+            if work:
+                _preload()
                 built = parallel_map(partial(produce, staging=str(staging), data_version=version, kernel_env=env.get("env")),
                                      work, jobs, label=lambda s: s[0].label, init=env.get("init"),
                                      on_start=partial(record_process, process_record(staging)), bar=bar)

@@ -31,13 +31,23 @@ def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None, record: P
                 self.connection_file = str(work_dir / f"kernel-{uuid.uuid4().hex}.json")
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # Kernel start-up warnings belong in a log, not in the user's terminal.
-            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it until it exits
-            kw.setdefault("stdout", log)
-            kw.setdefault("stderr", log)
+            from .kernels import fork_kernel
+
             if env:
                 kw["env"] = {**(kw.get("env") or os.environ), **env}
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+            # A warm kernel when the run has a fork server (kernels.py), else an ordinary one.
+            forked = fork_kernel(kernel_cmd, kw.get("env") or dict(os.environ), kw.get("cwd") or os.getcwd(), log_path)
+            if forked is not None:
+                provisioner = self.provisioner
+                provisioner.process, provisioner.pid, provisioner.pgid = forked, forked.pid, forked.pid
+                provisioner.cwd = kw.get("cwd")
+                self._reconcile_connection_info(provisioner.connection_info)
+            else:
+                # Kernel start-up warnings belong in a log, not in the user's terminal.
+                log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it until it exits
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
             if record is not None:
                 from .staging import record_process
 
