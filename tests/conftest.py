@@ -32,11 +32,11 @@ def report_snapshot(folder: Path, inputs: bool = True) -> dict:
     import json
 
     files = {k: v for k, v in snapshot(folder).items() if not k.startswith("archive/")}
-    if "manifest.json" in files:
-        manifest = json.loads(files["manifest.json"])
+    for name in [k for k in files if k == "manifest.json" or k.endswith("/manifest.json")]:
+        manifest = json.loads(files[name])
         for entry in manifest.get("reports", {}).values():
             entry.pop("build", None)
             if not inputs:
                 entry.pop("inputs", None)
-        files["manifest.json"] = manifest
+        files[name] = manifest
     return files

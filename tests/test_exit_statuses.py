@@ -21,12 +21,18 @@ USAGE_CASES = {
     "dictionary": ["dictionary", "--format", "html"],
     "sources": ["sources", "--check", "urls"],
     "disagreements": ["disagreements", "--dataset", "weather"],
+    "archive": ["archive", "--start", "2024-01-31", "--end", "2024-03-31", "--every", "year"],
 }
 MORE_USAGE = [
     ["reports", "--jobs", "0"],
     ["reports", "--as-of", "2024-13-01", "--only", "timeline"],
     ["notebooks", "--jobs", "-1"],
     ["disagreements", "--window", "-1"],
+    ["archive", "--start", "2024-03-31", "--end", "2024-01-31"],
+    ["archive", "--start", "2024-02-30", "--end", "2024-03-31"],
+    ["archive", "--start", "2024-01-31", "--end", "2024-03-31", "--only", "weather"],
+    ["archive", "--start", "2024-01-31", "--end", "2999-03-31", "--only", "timeline"],
+    ["archive", "--start", "2024-01-31", "--end", "2024-03-31", "--jobs", "0"],
 ]
 # Commands that read the tables meet a broken cell; the dictionary reads only the descriptor.
 DATA_CASES = {
@@ -39,6 +45,7 @@ DATA_CASES = {
     "dictionary": ["dictionary", "--check"],
     "sources": ["sources"],
     "disagreements": ["disagreements"],
+    "archive": ["archive", "--start", "2024-01-31", "--end", "2024-02-29", "--only", "timeline", "--quiet", "--out", "@TMP@/archive"],
 }
 
 

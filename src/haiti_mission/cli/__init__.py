@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["validate", "summary", "hashes", "reports", "notebooks", "export", "dictionary", "sources", "disagreements"]
+COMMANDS = ["validate", "summary", "hashes", "reports", "archive", "notebooks", "export", "dictionary", "sources", "disagreements"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -188,7 +188,7 @@ def dry_run(targets: list[Target], out: str | Path, force: bool = False) -> list
 # ---------------------------------------------------------------- the build
 
 def build(targets: list[Target], out: str | Path, jobs: int | None = None, progress: bool = True, *,
-          force: bool = False, finish=None, kernels=None) -> list[dict]:
+          force: bool = False, finish=None, kernels=None, desc: str = "reports") -> list[dict]:
     """Produce every target into ``out``, all or nothing; return their index entries, in order.
 
     Each entry's ``build`` says whether the report was executed, re-rendered or reused, and why.
@@ -211,7 +211,7 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         work = [(t, a) for t, a, *_ in steps if a != REUSED]
         jobs = max(1, min(jobs or os.cpu_count() or 1, len(work) or 1))
         executing = any(a == EXECUTED for _, a in work)
-        bar = progress_bar(len(work), progress and bool(work), "reports", "report")
+        bar = progress_bar(len(work), progress and bool(work), desc, "report")
         built = []
         # The fork server of warm kernels imports while this process validates and imports.
         with (kernels(staging, jobs) if kernels is not None and executing else _no_kernels()) as env:
