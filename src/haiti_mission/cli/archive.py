@@ -27,9 +27,10 @@ def _archive(args) -> int:
     signal.signal(signal.SIGHUP, signal.default_int_handler)
     out = Path(args.out or _default_out())
     try:
-        latest = latest_publication() if args.end == "latest" else None
-        dates = archive_dates(args.start, args.end, args.every, latest=latest)
-        entries = run_archive(dates, out, args.only, jobs=args.jobs, progress=not args.quiet, force=args.force, kernels=warm_kernels)
+        with warm_kernels(args.jobs) as kernels:
+            latest = latest_publication() if args.end == "latest" else None
+            dates = archive_dates(args.start, args.end, args.every, latest=latest)
+            entries = run_archive(dates, out, args.only, jobs=args.jobs, progress=not args.quiet, force=args.force, kernels=kernels)
     except (ParameterError, DataError, ReportError) as exc:
         print(f"haiti-mission archive: {exc}", file=sys.stderr)
         print("nothing was written; the previous archive is unchanged", file=sys.stderr)

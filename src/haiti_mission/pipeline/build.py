@@ -268,7 +268,8 @@ class _no_kernels:
 
 
 def _preload() -> None:
-    """Import the heavy parts once, before workers fork, so no worker imports them again."""
+    """Import the heavy parts once, before workers fork, so no worker imports them again. (The
+    page templates compile on each worker's first page, in parallel: 0.4 s here, 0.7 s serially.)"""
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
 

@@ -50,47 +50,68 @@ def _same_python(command: str) -> bool:
     return command in names or Path(command).resolve() == Path(sys.executable).resolve()
 
 
-@contextlib.contextmanager
-def warm_kernels(staging: Path, jobs: int, say=None):
-    """Start the run's fork server; yield what the workers need (``init``), or {} on the fallback.
+class WarmKernels:
+    """The run's fork server, started as early as possible so that its imports overlap the run's
+    own; ``kernels(staging, jobs)`` then gives the build what its workers need. ``stop()`` ends it.
+    Where warm kernels cannot work, nothing is started and the build is told so once."""
 
-    The server's log goes to the staging work folder and its process id to the run's record.
-    """
-    from .staging import WORK, process_record, record_process
+    def __init__(self, jobs: int, say=None):
+        self.say = say or (lambda text: print(text, file=sys.stderr))
+        self.why, self.proc, self.channels = unavailable(), None, []
+        if self.why:
+            return
+        import tempfile
 
-    say = say or (lambda text: print(text, file=sys.stderr))
-    why = unavailable()
-    if why:
-        say(f"warm kernels are off: {why}; using ordinary kernels")
-        yield {}
-        return
-    pairs = [socket.socketpair() for _ in range(jobs)]
-    theirs = [b.fileno() for _, b in pairs]
-    env = dict(os.environ)
-    # What ipykernel sets before any notebook code runs, set before the server imports matplotlib,
-    # so that matplotlib's rcParams in a forked kernel are those of a fresh one.
-    env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    with open(staging / WORK / "zygote.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "haiti_mission.pipeline.zygote", str(os.getpid()), *map(str, theirs)],
-                                pass_fds=theirs, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                cwd=os.getcwd(), start_new_session=True)
-    record_process(process_record(staging), proc.pid)
-    for _, b in pairs:
-        b.close()
-    mine = [a for a, _ in pairs]
-    try:
-        yield {"init": lambda k: _use(mine, k, staging / WORK / "warm-kernels-off")}
-    finally:
+        pairs = [socket.socketpair() for _ in range(max(1, jobs))]
+        theirs = [b.fileno() for _, b in pairs]
+        env = dict(os.environ)
+        # What ipykernel sets before any notebook code runs, set before the server imports
+        # matplotlib, so that matplotlib's rcParams in a forked kernel are those of a fresh one.
+        env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+        fd, self.log = tempfile.mkstemp(prefix="hm-fork-server-", suffix=".log")
+        with os.fdopen(fd, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "haiti_mission.pipeline.zygote", str(os.getpid()), *map(str, theirs)],
+                                         pass_fds=theirs, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         cwd=os.getcwd(), start_new_session=True)
+        for _, b in pairs:
+            b.close()
+        self.channels = [a for a, _ in pairs]
+
+    @contextlib.contextmanager
+    def __call__(self, staging: Path, jobs: int):
+        from .staging import WORK, process_record, record_process
+
+        if self.proc is None:
+            self.say(f"warm kernels are off: {self.why}; using ordinary kernels")
+            yield {}
+            return
+        record_process(process_record(staging), self.proc.pid)
+        yield {"init": lambda k: _use(self.channels, k, staging / WORK / "warm-kernels-off")}
+
+    def stop(self) -> None:
         global _channel
         _channel = None
-        for a in mine:
+        for a in self.channels:
             a.close()
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            Path(self.log).unlink(missing_ok=True)
+            self.proc = None
+
+
+@contextlib.contextmanager
+def warm_kernels(jobs: int):
+    """Start the fork server for a run of up to ``jobs`` workers; stop it when the run ends."""
+    server = WarmKernels(jobs)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def _use(channels: list[socket.socket], k: int, note: Path) -> None:
@@ -139,6 +160,8 @@ class ForkedKernel:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+        # jupyter_client polls a killed kernel every 0.1 s; it is gone within a millisecond or two.
+        select.select([self._pidfd], [], [], 0.05)
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)
@@ -164,6 +187,6 @@ def fork_kernel(kernel_cmd: list[str], env: dict, cwd: str, log: Path) -> Forked
         message, fds = b"", []
     if not message or not fds:
         _channel = None
-        _say_once("warm kernels are off: the fork server is gone (its log: .hm-work/zygote.log); using ordinary kernels")
+        _say_once("warm kernels are off: the fork server is gone; using ordinary kernels")
         return None
     return ForkedKernel(json.loads(message)["pid"], fds[0])

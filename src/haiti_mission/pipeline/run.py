@@ -8,6 +8,7 @@ report, what to execute, re-render or reuse.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..notebook.parameters import notebook_path
@@ -65,9 +66,11 @@ def run_reports_command(only: list[str] | None, as_of: str | None, params_file: 
         entries = unchanged(requested, Path(out).resolve())
         if entries is not None:
             return entries, True
-    plans = resolve(requested)
     if dry_run:
         from .build import dry_run as decisions
 
+        plans = resolve(requested)
         return [{"name": t.plan.name, "build": {"run": a, "why": w}} for t, a, w in decisions([Target(p) for p in plans], out, force)], False
-    return run_reports(plans, out, jobs, progress, force=force, kernels=warm_kernels), False
+    with warm_kernels(jobs or os.cpu_count() or 1) as kernels:  # its imports overlap the checks below
+        plans = resolve(requested)
+        return run_reports(plans, out, jobs, progress, force=force, kernels=kernels), False
