@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup reports test check validate summary browser clean-venv lock lab notebooks bench explore docs
+.PHONY: setup reports archive test check validate summary browser clean-venv lock lab notebooks bench explore docs
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ browser:
 
 reports: setup
 	$(BIN)/haiti-mission reports
+
+# Every report as known at the end of each month since January 2024 (reports/archive/, not committed).
+archive: setup
+	$(BIN)/haiti-mission archive --start 2024-01-01 --end latest
 
 test: setup browser
 	$(BIN)/lint-imports --no-cache

@@ -110,9 +110,13 @@ def timeline(args) -> None:
     _wrap(execute, "run_notebook", log, lambda a: Path(a[0]).stem)
     _wrap(render, "to_html", log, lambda a: a[1][:30])
     _wrap(reports, "parallel_map", log)
+    import haiti_mission.pipeline.kernels as kernels
+
+    _wrap(kernels, "fork_kernel", log, lambda a: Path(a[0][-1]).parent.name)
     plans = planning.plan_reports()
     out = Path(tempfile.mkdtemp(prefix="hm-profile-out-")) / "reports"
-    reports.run_reports(plans, out, jobs=args.jobs, progress=False)
+    with kernels.warm_kernels(args.jobs or os.cpu_count()) as server:
+        reports.run_reports(plans, out, jobs=args.jobs, progress=False, kernels=server)
     log("run_reports done")
 
 

@@ -22,3 +22,22 @@ def data_copy(tmp_path, monkeypatch) -> Path:
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` with its bytes, to prove nothing was written or changed."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def report_snapshot(folder: Path, inputs: bool = True) -> dict:
+    """The reports in ``folder`` as a build produces them: every file's bytes, except that the
+    manifest is compared without what it says of how each report was obtained (executed here,
+    reused there), and a built archive (reports/archive, never committed) and the reference
+    (reports/reference, written by `haiti-mission docs`, not by a reports run) are left out.
+    ``inputs=False`` leaves out the recorded inputs too (they name the package's code)."""
+    import json
+
+    files = {k: v for k, v in snapshot(folder).items() if not k.startswith(("archive/", "reference/"))}
+    for name in [k for k in files if k == "manifest.json" or k.endswith("/manifest.json")]:
+        manifest = json.loads(files[name])
+        for entry in manifest.get("reports", {}).values():
+            entry.pop("build", None)
+            if not inputs:
+                entry.pop("inputs", None)
+        files[name] = manifest
+    return files

@@ -27,7 +27,7 @@ from typing import Callable
 import nbformat
 import psutil
 import pytest
-from conftest import ROOT, snapshot
+from conftest import ROOT, report_snapshot, snapshot
 
 from haiti_mission.cli import main
 
@@ -84,13 +84,15 @@ def clean_env(**extra: str) -> dict:
 
 def processes_mentioning(folder: Path) -> list[psutil.Process]:
     """Live processes whose command line names something under ``folder`` (the run, its workers,
-    its kernels: their connection files live in the run's staging folder)."""
+    ordinary kernels: their connection files live in the run's staging folder), or that hold a file
+    under it open (warm kernels and their fork server: their logs live there too)."""
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
             if proc.info["status"] == psutil.STATUS_ZOMBIE or proc.pid == os.getpid():
                 continue
-            if any(str(folder) in arg for arg in proc.info["cmdline"] or ()):
+            if any(str(folder) in arg for arg in proc.info["cmdline"] or ()) or any(
+                    f.path.startswith(str(folder) + os.sep) for f in proc.open_files()):
                 found.append(proc)
         except psutil.Error:
             continue
@@ -384,7 +386,7 @@ def test_an_empty_notebooks_folder_is_refused(ws, capsys, monkeypatch):
 
 def test_a_manifest_naming_files_outside_the_output_folder_is_not_trusted(tmp_path):
     """The previous manifest is data from disk: its entries may only name their own report's files."""
-    from haiti_mission.pipeline.build import _previous_entries
+    from haiti_mission.pipeline.reuse import previous_entries as _previous_entries
 
     folder = tmp_path / "reports"
     shutil.copytree(REPORTS, folder)
@@ -408,10 +410,10 @@ def _notebook(folder: Path, name: str, body: str) -> None:
     nbformat.write(nb, folder / f"{name}.ipynb")
 
 
-def start_cli(ws: Workspace, *args: str, notebooks: Path | None = None) -> subprocess.Popen:
+def start_cli(ws: Workspace, *args: str, notebooks: Path | None = None, env: dict | None = None) -> subprocess.Popen:
     """Start the command line in its own process group; its output goes to files (not pipes, which a
     process outliving the run would hold open)."""
-    env = clean_env(HAITI_MISSION_DATA=str(ws.data))
+    env = clean_env(HAITI_MISSION_DATA=str(ws.data), **(env or {}))
     if notebooks is not None:
         env["HAITI_MISSION_NOTEBOOKS"] = str(notebooks)
     with open(ws.root / "cli.stdout", "wb") as stdout, open(ws.root / "cli.stderr", "wb") as stderr:
@@ -450,7 +452,7 @@ def _slow_notebooks(ws: Workspace) -> Path:
     return notebooks
 
 
-def _catch_halfway(ws: Workspace, proc: subprocess.Popen, timeout: float = 90) -> Path:
+def _catch_halfway(ws: Workspace, proc: subprocess.Popen, timeout: float = 90, kernel_of: str = "zz-slow") -> Path:
     """Wait until the run is halfway: its staging folder holds a new timeline report (different
     from the committed one: the run asks for another date) while the slow notebook's kernel runs."""
     deadline = time.monotonic() + timeout
@@ -459,7 +461,7 @@ def _catch_halfway(ws: Workspace, proc: subprocess.Popen, timeout: float = 90) -
         assert proc.poll() is None, (ws.root / "cli.stderr").read_text(encoding="utf-8")
         staging = ws.out.parent / f".{ws.out.name}.staging-{proc.pid}"
         new_timeline = staging / "timeline.html"
-        kernels = processes_mentioning(staging / ".hm-work" / "zz-slow")
+        kernels = processes_mentioning(staging / ".hm-work" / kernel_of)
         try:
             written = new_timeline.read_bytes() != committed
         except FileNotFoundError:
@@ -513,7 +515,108 @@ def test_a_run_killed_halfway_then_the_next_run(ws):
     again = subprocess.run([*CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
                            env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    ws.assert_nothing_lost(before)  # the default timeline is the committed one, byte for byte
+    assert snapshot(ws.data) == before
+    assert report_snapshot(ws.out, inputs=False) == report_snapshot(REPORTS, inputs=False)  # the default timeline, byte for byte
+    assert sorted(p.name for p in ws.out.parent.iterdir()) == [ws.out.name]
+    assert_no_process_left(ws.root)
+
+
+def _stuck_notebooks(ws: Workspace) -> Path:
+    """A real report and one whose kernel does not notice its run died: it disables ipykernel's
+    parent poller (which ends a kernel whose parent is gone), as a kernel stuck in C code would."""
+    notebooks = _slow_notebooks(ws)
+    _notebook(notebooks, "zz-stuck", "import os, time\nos._exit = lambda code: None  # the parent poller calls this\ntime.sleep(float(seconds))")
+    (notebooks / "zz-slow.ipynb").unlink()
+    return notebooks
+
+
+def _gone(proc: psutil.Process) -> bool:
+    try:
+        return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _recorded_kernel(staging: Path, name: str, timeout: float = 60) -> psutil.Process:
+    from haiti_mission.pipeline.staging import process_record, recorded_processes
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in recorded_processes(process_record(staging)):
+            try:
+                if any(f"{os.sep}{name}{os.sep}kernel-" in arg for arg in proc.cmdline()):
+                    return proc
+            except psutil.Error:
+                continue
+        time.sleep(0.1)
+    raise AssertionError(f"no kernel of {name} was recorded in {staging}")
+
+
+@pytest.mark.slow
+def test_the_next_run_ends_a_killed_runs_kernels_and_nothing_else(ws):
+    """Only the processes the killed run recorded are ended: a `tail -f` on a file of its staging
+    folder (a user reading a kernel log) survives; a kernel that outlived the run does not."""
+    proc = start_cli(ws, "--as-of", "2024-03-01", "--jobs", "2", notebooks=_stuck_notebooks(ws),
+                     env={"HAITI_MISSION_WARM_KERNELS": "0"})
+    reader = None
+    try:
+        staging = _catch_halfway(ws, proc, kernel_of="zz-stuck")
+        kernel = _recorded_kernel(staging, "zz-stuck")
+        log = staging / ".hm-work" / "zz-stuck" / "kernel.log"
+        reader = subprocess.Popen(["tail", "-f", str(log)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc.kill()
+        proc.wait(30)
+        time.sleep(2.5)  # longer than the parent poller's interval: the kernel really outlived its run
+        assert kernel.is_running() and kernel.status() != psutil.STATUS_ZOMBIE
+        again = subprocess.run([*CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
+                               env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert not staging.exists()
+        assert _gone(kernel), "the killed run's kernel was not ended"
+        assert reader.poll() is None, "the clean-up ended a process the run did not start"
+    finally:
+        proc.kill()
+        if reader is not None:
+            reader.kill()
+            reader.wait()
+
+
+def test_a_recorded_process_id_taken_by_another_process_is_left_alone(tmp_path):
+    """Process ids are reused: a record ends a process only if its start time matches too."""
+    from haiti_mission.pipeline.staging import end_recorded_processes, process_record
+
+    staging = tmp_path / ".reports.staging-1"
+    (staging / ".hm-work").mkdir(parents=True)
+    other = subprocess.Popen(["sleep", "60"])
+    mine = subprocess.Popen(["sleep", "60"])
+    try:
+        created = psutil.Process(mine.pid).create_time()
+        process_record(staging).write_text(f"{other.pid} {psutil.Process(other.pid).create_time() - 5!r}\n{mine.pid} {created!r}\n", encoding="ascii")
+        end_recorded_processes(staging, grace=2)
+        assert mine.poll() is not None, "the recorded process was not ended"
+        assert other.poll() is None, "a process with a recorded id but another start time was ended"
+    finally:
+        other.kill()
+        mine.kill()
+        other.wait()
+        mine.wait()
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_named_in_one_line(ws):
+    """A worker killed under a notebook (here by the notebook's own kernel) stops the run with one
+    line naming the notebook; nothing is published and no process outlives the run."""
+    notebooks = ws.root / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(ROOT / "notebooks" / "timeline.ipynb", notebooks)
+    _notebook(notebooks, "zz-kills-worker", "import os, signal\nos.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGKILL)")
+    before = snapshot(ws.data)
+    proc = start_cli(ws, "--jobs", "2", "--as-of", "2024-03-01", notebooks=notebooks)  # both notebooks run
+    err = finish(ws, proc)
+    assert proc.returncode == 1, err
+    assert "haiti-mission reports: notebook 'zz-kills-worker' failed: its worker process was killed by signal SIGKILL\n" in err
+    assert "Traceback" not in err
+    ws.assert_nothing_lost(before)
     assert_no_process_left(ws.root)
 
 
@@ -545,7 +648,8 @@ def test_a_read_only_output_folder(ws, read_only, says):
         # The control: under this prefix the folder really cannot be written to.
         probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(folder / 'probe')!r}, 'w')"], capture_output=True, text=True)
         assert probe.returncode != 0 and "Permission denied" in probe.stderr
-        result = subprocess.run([*prefix, *CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
+        # --force: with nothing changed, a run writes nothing, and a read-only folder is no obstacle.
+        result = subprocess.run([*prefix, *CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet", "--force"], cwd=ws.root,
                                 env=clean_env(HAITI_MISSION_DATA=str(ws.data)), capture_output=True, text=True, timeout=120)
     finally:
         folder.chmod(0o755)

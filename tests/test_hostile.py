@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import DATA, ROOT, snapshot
+from conftest import DATA, ROOT, report_snapshot, snapshot
 
 from haiti_mission.datapackage.checksums import refresh_hashes
 
@@ -248,7 +248,7 @@ GUARD = textwrap.dedent('''
         with open(_LOG, "a", encoding="utf-8") as log:
             log.write(line + "\\n")
 
-    _note(f"loaded {os.getpid()} {' '.join(sys.argv)[:200]}")
+    _note(f"loaded {os.getpid()} {' '.join(sys.orig_argv[1:])[:300]}")
 
     def _local(host):
         host = str(host)
@@ -329,9 +329,11 @@ def test_reports_run_without_network(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = log.read_text(encoding="utf-8").splitlines()
     assert not [line for line in lines if line.startswith("BLOCKED")], "\n".join(lines)
-    # Kernels are started as `python -m ipykernel_launcher -f <connection file>`; at start-up their
-    # argv shows the connection file, which lives in the run's work folder.
-    kernels = [line for line in lines if line.startswith("loaded") and "/.hm-work/" in line and "/kernel-" in line]
-    reports = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb") if p.stem != "start-here")
-    assert len(kernels) == len(reports), lines  # the guard ran in every kernel, one per report
-    assert snapshot(out) == {k: v for k, v in snapshot(ROOT / "reports").items() if not k.startswith("reference/")}  # offline, the reports are exactly the committed ones
+    # Warm kernels are forked from the run's fork server (`python -m haiti_mission.pipeline.zygote`),
+    # so the guard loaded there is in every kernel; no ordinary kernel was started.
+    kernels = [line for line in lines if line.startswith("loaded") and "ipykernel_launcher" in line]
+    servers = [line for line in lines if line.startswith("loaded") and "-m haiti_mission.pipeline.zygote" in line]
+    assert len(servers) == 1 and not kernels, lines
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert [e["build"]["run"] for e in manifest["reports"].values()] == ["executed"] * len(manifest["reports"])
+    assert report_snapshot(out) == report_snapshot(ROOT / "reports")  # offline, the reports are exactly the committed ones

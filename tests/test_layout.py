@@ -67,3 +67,32 @@ def test_modules_stay_small_or_say_why():
         lines = path.read_text(encoding="utf-8").count("\n")
         head = path.read_text(encoding="utf-8")[:2000]
         assert lines <= 300 or "longer than 300 lines because" in head, f"{path.relative_to(ROOT)} has {lines} lines"
+
+
+def test_what_a_killed_run_leaves_is_ignored_by_git(tmp_path):
+    """The leftovers of killed runs (named as the code names them) never show in `git status`."""
+    import subprocess
+
+    from haiti_mission.pipeline.refresh import temporary_name
+    from haiti_mission.pipeline.staging import WORK, _staging_name
+
+    repo = tmp_path / "clone"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / ".gitignore").write_bytes((ROOT / ".gitignore").read_bytes())
+    (repo / "reports").mkdir()
+    (repo / "reports" / "index.html").write_text("kept\n", encoding="utf-8")
+    leftovers = [
+        _staging_name(repo / "reports", "staging", 123) / WORK / "timeline" / "kernel.log",
+        _staging_name(repo / "reports", "previous", 123) / "index.html",
+        _staging_name(repo / "reports" / "archive", "staging", 77) / "2025-01-31" / "timeline.html",
+        _staging_name(repo / "site", "staging", 9) / "index.html",
+        temporary_name(repo / "notebooks" / "timeline.ipynb"),
+        repo / "reports" / "archive" / "2025-01-31" / "timeline.html",
+    ]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("left by a killed run\n", encoding="utf-8")
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout.split("\n")
+    assert sorted(filter(None, status)) == ["?? .gitignore", "?? reports/index.html"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, snapshot
+from conftest import ROOT, report_snapshot, snapshot
 
 from haiti_mission.errors import ReportError
 from haiti_mission.notebook.parameters import (
@@ -124,8 +124,7 @@ def test_committed_reports_are_exactly_what_the_pipeline_produces(tmp_path):
     out = tmp_path / "reports"
     result = cli("reports", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
-    # reference/ is written by `haiti-mission docs` (test_reference.py checks it), not by this run.
-    assert snapshot(out) == {k: v for k, v in snapshot(ROOT / "reports").items() if not k.startswith("reference/")}
+    assert report_snapshot(out) == report_snapshot(ROOT / "reports")
     for name in NOTEBOOKS:
         assert f"{name}: " in result.stdout
     index = (out / "index.html").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["validate", "summary", "hashes", "reports", "notebooks", "export", "dictionary", "sources", "disagreements", "explore", "docs"]
+COMMANDS = ["validate", "summary", "hashes", "reports", "archive", "notebooks", "export", "dictionary", "sources", "disagreements", "explore", "docs"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,8 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .common import INTERRUPTED
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # commands that write outputs say what they kept; the others stop here
+        print(f"haiti-mission {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -10,6 +10,24 @@ Exit statuses, the same for every command:
 """
 from __future__ import annotations
 
+import argparse
+import os
+
 OK, FAILED, USAGE, INTERRUPTED = 0, 1, 2, 130
 
 DATA_DIR_HELP = "folder holding datapackage.json (default: the package's own data)"
+
+
+def jobs(text: str) -> int:
+    """argparse type of --jobs: a whole number of processes, one or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def add_jobs(parser, what: str = "notebooks run in parallel") -> None:
+    parser.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N", help=f"{what} (default: number of CPUs)")

@@ -27,7 +27,11 @@ def _dictionary(args) -> int:
             return FAILED
         print(f"{display_path(target)} is up to date")
         return OK
-    target.write_bytes(text)
+    try:
+        target.write_bytes(text)
+    except OSError as exc:
+        print(f"haiti-mission dictionary: cannot write {display_path(target)}: {exc.strerror or exc}", file=sys.stderr)
+        return FAILED
     print(f"wrote {display_path(target)}")
     return OK
 

@@ -5,7 +5,7 @@ import argparse
 import datetime as dt
 import sys
 
-from .common import DATA_DIR_HELP
+from .common import DATA_DIR_HELP, FAILED, OK, USAGE
 
 _PROG = "haiti-mission disagreements"
 # Shown in --help only; the value used is the analysis's DEFAULT_WINDOW_DAYS (a test keeps them equal).
@@ -41,12 +41,12 @@ def _disagreements(args) -> int:
     unknown = [n for n in names if n not in QUANTITY_KEYS]
     if unknown:
         print(f"{_PROG}: unknown dataset {', '.join(unknown)}; choose from {', '.join(QUANTITY_KEYS)}", file=sys.stderr)
-        return 2
+        return USAGE
     try:
         table = all_disagreements(window, args.as_of, names, data_dir=args.data_dir)
     except DataError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return FAILED
     summary = summarise(table, names)
     if args.only_differing:
         table = table[table["differs"].astype("bool")]
@@ -54,7 +54,7 @@ def _disagreements(args) -> int:
         sys.stdout.write(table.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n"))
     else:
         print(render_text(table, summary, window_days=window, as_of=args.as_of, notes=args.notes))
-    return 0
+    return OK
 
 
 def register(sub) -> None:

@@ -25,6 +25,9 @@ def _export(args) -> int:
     except OutputError as exc:
         print(f"export refused: {exc}", file=sys.stderr)
         return FAILED
+    except OSError as exc:
+        print(f"haiti-mission export: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return FAILED
     for target, count in written:
         where = f"{display_path(Path(args.out))}: {target}" if args.format == "sqlite" else display_path(target)
         print(f"wrote {where} ({count} row{'s' if count != 1 else ''}, {_WHAT[args.format]})")

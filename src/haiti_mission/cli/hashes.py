@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import DATA_DIR_HELP
+from .common import DATA_DIR_HELP, FAILED, OK
 
 _PROG = "haiti-mission hashes"
 
@@ -20,7 +20,7 @@ def _check(package) -> int:
         where = display_path(package.file_of(resource))
         if where not in changed:
             print(f"{where}: matches {resource.hash}" if package.file_of(resource).is_file() else f"{where}: file not found")
-    return 1 if problems else 0
+    return FAILED if problems else OK
 
 
 def _update(package) -> int:
@@ -34,14 +34,14 @@ def _update(package) -> int:
     if problems:
         print(DataError(problems), file=sys.stderr)
         print(f"{_PROG}: fix these first; {DESCRIPTOR} was not changed", file=sys.stderr)
-        return 1
+        return FAILED
     changed = refresh_hashes(package.folder)
     descriptor = display_path(package.folder / DESCRIPTOR)
     if changed:
         print(f"recorded the new size and hash of {', '.join(changed)} in {descriptor}")
     else:
         print(f"{descriptor} already records every file's size and hash")
-    return 0
+    return OK
 
 
 def _hashes(args) -> int:
@@ -51,9 +51,9 @@ def _hashes(args) -> int:
     try:
         package = read_package(args.data_dir)
         return _update(package) if args.update else _check(package)
-    except DataError as exc:
+    except (DataError, OSError) as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return FAILED
 
 
 def register(sub) -> None:

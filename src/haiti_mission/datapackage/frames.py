@@ -4,6 +4,8 @@ from __future__ import annotations
 import calendar
 import functools
 import datetime as dt
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,11 @@ from .validation import check_tables
 
 # (frame, known dates) per data files (path, modification time, size), dataset and day.
 _cache: dict[tuple, tuple[pd.DataFrame, pd.Series]] = {}
+# A program that wants to know which data files a process read (the report pipeline, to rebuild
+# only what changed) names a file in this variable: every load appends to it one line per file
+# the dataset rests on, "<sha256>  <path>" as sha256sum writes them.
+READS_ENV = "HAITI_MISSION_READS"
+_sha256: dict[tuple, str] = {}
 
 def parse_as_of(value) -> dt.date:
     """Return ``value`` (a date, a datetime, a Timestamp or a YYYY-MM-DD string) as a date."""
@@ -134,9 +141,26 @@ def _needed(name: str) -> list[str]:
     return [name, "sources"] if name != "sources" else ["sources"]
 
 
+def _record_reads(stamp: tuple) -> None:
+    target = os.environ.get(READS_ENV)
+    if not target:
+        return
+    lines = []
+    for entry in stamp:
+        if entry[1] is None:
+            continue
+        if entry not in _sha256:
+            _sha256[entry] = hashlib.sha256(Path(entry[0]).read_bytes()).hexdigest()
+        lines.append(f"{_sha256[entry]}  {entry[0]}\n")
+    with open(target, "a", encoding="utf-8") as fh:
+        fh.write("".join(lines))
+
+
 def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataFrame, pd.Series]:
     needed = _needed(name)
-    key = (_stamp(package, needed), name, today)
+    stamp = _stamp(package, needed)
+    _record_reads(stamp)
+    key = (stamp, name, today)
     if key not in _cache:
         tables, problems = check_tables(package, needed, today)
         if problems:

@@ -22,7 +22,11 @@ __all__ = ["start", "Context", "figures", "outcome_figures", "long_date"]
 def __getattr__(name):
     # Lazy, so that the pipeline can check parameters without importing matplotlib.
     if name in ("start", "Context"):
-        return getattr(importlib.import_module(".start", __name__), name)
+        value = getattr(importlib.import_module(".start", __name__), name)
+        # Importing the submodule .start bound the name "start" here to the module; the function
+        # must win, or a second notebook.start() (a cell run again in JupyterLab) finds a module.
+        globals()[name] = value
+        return value
     if name in ("figures", "outcome_figures"):
         return importlib.import_module(f".{name}", __name__)
     if name == "long_date":

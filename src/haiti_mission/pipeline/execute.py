@@ -13,11 +13,11 @@ class NotebookFailed(RuntimeError):
     """A notebook did not run to the end; the message names the notebook and, where known, the cell."""
 
 
-def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None):
+def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None, record: Path | None = None):
     """A kernel manager whose kernel keeps its files in ``work_dir``: its log (instead of our
     terminal) and its connection file (instead of the system's temporary folder), so that a run
     that is killed leaves nothing behind that the next run's clean-up does not remove. ``env``
-    adds variables to the kernel's environment."""
+    adds variables to the kernel's environment; the kernel's process id goes to ``record``."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
@@ -31,13 +31,27 @@ def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None):
                 self.connection_file = str(work_dir / f"kernel-{uuid.uuid4().hex}.json")
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            # Kernel start-up warnings belong in a log, not in the user's terminal.
-            log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it until it exits
-            kw.setdefault("stdout", log)
-            kw.setdefault("stderr", log)
+            from .kernels import fork_kernel
+
             if env:
                 kw["env"] = {**(kw.get("env") or os.environ), **env}
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            # A warm kernel when the run has a fork server (kernels.py), else an ordinary one.
+            forked = fork_kernel(kernel_cmd, kw.get("env") or dict(os.environ), kw.get("cwd") or os.getcwd(), log_path)
+            if forked is not None:
+                provisioner = self.provisioner
+                provisioner.process, provisioner.pid, provisioner.pgid = forked, forked.pid, forked.pid
+                provisioner.cwd = kw.get("cwd")
+                self._reconcile_connection_info(provisioner.connection_info)
+            else:
+                # Kernel start-up warnings belong in a log, not in the user's terminal.
+                log = open(log_path, "ab")  # noqa: SIM115 - the kernel process owns it until it exits
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            if record is not None:
+                from .staging import record_process
+
+                record_process(record, self.provisioner.pid)
 
     return WorkDirKernelManager
 
@@ -67,11 +81,12 @@ def failure_message(name: str, exc: BaseException, kernel_log: Path | None = Non
 
 
 def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = None, work_dir: Path | None = None,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, record: Path | None = None):
     """Execute the notebook at ``path`` with ``parameters`` (papermill, kernel python3).
 
     The kernel's log and connection file go to ``work_dir`` (default: a temporary folder removed
-    afterwards); ``env`` adds variables to the kernel's environment. Returns the executed notebook
+    afterwards); ``env`` adds variables to the kernel's environment; the kernel's process id is
+    appended to ``record`` (staging.record_process). Returns the executed notebook
     node; raises NotebookFailed with the cell and error on failure.
     """
     import papermill
@@ -83,7 +98,30 @@ def run_notebook(path: Path, parameters: dict, cwd: Path, name: str | None = Non
             return papermill.execute_notebook(
                 str(path), None, parameters=parameters, kernel_name=KERNEL, progress_bar=False,
                 log_output=False, request_save_on_cell_execute=False, cwd=str(cwd),
-                kernel_manager_class=_kernel_manager(folder, env), shutdown_kernel="immediate",
+                kernel_manager_class=_kernel_manager(folder, env, record), shutdown_kernel="immediate",
             )
         except Exception as exc:
             raise NotebookFailed(failure_message(name, exc, folder / "kernel.log")) from None
+
+
+def with_stored_outputs(path: Path, parameters: dict, executed):
+    """The notebook at ``path`` as papermill prepares it with ``parameters``, given the outputs of
+    ``executed`` (an earlier run of the same code): what executing it again would give, without a
+    kernel. Used when only the notebook's prose, tags or comments changed.
+
+    Raises ValueError when the code cells of the two do not pair up one to one.
+    """
+    import papermill
+
+    nb = papermill.execute_notebook(str(path), None, parameters=parameters, kernel_name=KERNEL, prepare_only=True,
+                                    progress_bar=False, log_output=False)
+    fresh = [c for c in nb.cells if c.cell_type == "code"]
+    stored = [c for c in executed.cells if c.cell_type == "code"]
+    if len(fresh) != len(stored):
+        raise ValueError(f"{path.name}: {len(fresh)} code cells now, {len(stored)} in the stored notebook")
+    for cell, old in zip(fresh, stored):
+        cell.outputs = old.get("outputs", [])
+        cell.execution_count = old.get("execution_count")
+    if "language_info" in executed.metadata:
+        nb.metadata["language_info"] = executed.metadata["language_info"]
+    return nb

@@ -36,6 +36,9 @@ def clean_notebook(nb: nbformat.NotebookNode, parameters: dict) -> nbformat.Note
     for cell in nb.cells:
         for key in _VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        # papermill gives the cell it injects a random id; the same parameters give the same cell.
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
     return nb
 
 

@@ -79,12 +79,16 @@ def read_params_file(path: str | Path, names: list[str]) -> dict[str, dict]:
     return out
 
 
-def plan_reports(only: list[str] | None = None, as_of: str | None = None, params_file: str | None = None,
-                 *, today: dt.date | None = None) -> list[Plan]:
-    """Decide which reports to run with which parameters, and check them all (no kernel starts).
+# The parameter a report's date (--as-of) sets, in order of preference.
+DATE_PARAMETERS = ("as_of", "end", "until")
 
-    ``as_of`` sets the parameter ``as_of`` of every notebook that has one, and ``end`` of those that
-    have no ``as_of`` (the timeline then stops on that date).
+
+def requested_reports(only: list[str] | None = None, as_of: str | None = None, params_file: str | None = None) -> list[Plan]:
+    """Which reports to run with which parameters asked, names and types checked (no data read).
+
+    ``as_of`` sets the parameter ``as_of`` of every notebook that has one, ``end`` of those that
+    have no ``as_of`` (the timeline then stops on that date), and ``until`` of those that have
+    neither (the changes report then ends on that date). ``resolved`` is left empty.
     """
     names = list(dict.fromkeys(only)) if only else available_notebooks()
     if not names:
@@ -97,10 +101,24 @@ def plan_reports(only: list[str] | None = None, as_of: str | None = None, params
         declared = notebook_parameters(name)
         given = dict(from_file.get(name, {}))
         if as_of is not None:
-            target = "as_of" if "as_of" in declared else ("end" if "end" in declared else None)
+            target = next((p for p in DATE_PARAMETERS if p in declared), None)
             if target:
                 given[target] = as_of
-        typed = check_types(name, given)
-        resolved = check_values(name, typed, today=today)
-        plans.append(Plan(name, given, {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in resolved.items()}))
+        check_types(name, given)
+        plans.append(Plan(name, given))
     return plans
+
+
+def resolve(plans: list[Plan], *, today: dt.date | None = None) -> list[Plan]:
+    """Check what each plan's parameters mean (dates, areas, ...) and fill in ``resolved``."""
+    out = []
+    for plan in plans:
+        resolved = check_values(plan.name, check_types(plan.name, plan.given), today=today)
+        out.append(Plan(plan.name, plan.given, {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in resolved.items()}))
+    return out
+
+
+def plan_reports(only: list[str] | None = None, as_of: str | None = None, params_file: str | None = None,
+                 *, today: dt.date | None = None) -> list[Plan]:
+    """Decide which reports to run with which parameters, and check them all (no kernel starts)."""
+    return resolve(requested_reports(only, as_of, params_file), today=today)

@@ -15,6 +15,11 @@ from ..paths import notebooks_dir
 from .workers import parallel_map
 
 
+def temporary_name(path: Path) -> Path:
+    """Where a notebook is written before it replaces ``path``: beside it, unique to this run."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def _execute(name: str) -> tuple[str, bytes]:
     from . import pages
     from .execute import run_notebook
@@ -29,19 +34,27 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None, p
 
     Returns the paths whose content changed. Raises NotebookFailed, writing nothing, if one fails.
     """
+    from ..datapackage.descriptor import read_package
+    from ..datapackage.frames import load
+
     names = names or available_notebooks(reports_only=False)
     for name in names:
         notebook_path(name, reports_only=False)
+    for dataset in read_package().resource_names:
+        load(dataset)  # refuse invalid data before a kernel starts, as `reports` does
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(names)))
     import papermill  # noqa: F401  (imported before workers fork)
 
-    results = parallel_map(partial(_execute), names, jobs, progress, "notebooks")
+    results = parallel_map(partial(_execute), names, jobs, progress, "notebooks", label=lambda n: f"notebook {n!r}")
     changed = []
     for name, data in results:
         path = notebook_path(name, reports_only=False)
         if path.read_bytes() != data:
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, path)  # atomic: a reader never sees half a notebook
+            tmp = temporary_name(path)
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, path)  # atomic: a reader never sees half a notebook
+            finally:
+                tmp.unlink(missing_ok=True)
             changed.append(path)
     return changed

@@ -68,22 +68,62 @@ def _in_use(folder: Path) -> bool:
     return False
 
 
-def end_processes_using(folder: Path, grace: float = 3.0) -> None:
-    """End the processes whose command line names a file in ``folder``: the kernels of a run that
-    was stopped (their connection files live in its work folder). A kernel that outlived its run
-    could otherwise write into the folder while it is being removed."""
+# Inside a staging folder: the run's work folder (kernel logs and connection files, never
+# published), and in it the record of every process the run started.
+WORK = ".hm-work"
+PROCESSES = "processes"
+
+
+def process_record(staging: Path) -> Path:
+    """The file listing the processes a run started (workers, kernels), one per line."""
+    return staging / WORK / PROCESSES
+
+
+def record_process(record: Path, pid: int) -> None:
+    """Append ``pid`` and its start time to ``record``, so that a later clean-up ends exactly this
+    process and never another that happens to get the same id once it is gone."""
+    import psutil
+
     try:
-        import psutil  # installed with ipykernel
-    except ImportError:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
         return
-    marker = str(folder) + os.sep
+    fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{pid} {created!r}\n".encode("ascii"))  # one short write: lines never interleave
+    finally:
+        os.close(fd)
+
+
+def recorded_processes(record: Path) -> list:
+    """The processes listed in ``record`` that still run (same id and same start time)."""
+    import psutil
+
+    try:
+        lines = record.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        return []
     found = []
-    for proc in psutil.process_iter(["cmdline"]):
+    for line in lines:
         try:
-            if proc.pid != os.getpid() and any(marker in arg for arg in proc.info["cmdline"] or ()):
+            pid, created = int(line.split()[0]), float(line.split()[1])
+        except (IndexError, ValueError):
+            continue
+        try:
+            proc = psutil.Process(pid)
+            if pid != os.getpid() and abs(proc.create_time() - created) < 0.01:
                 found.append(proc)
         except psutil.Error:
             continue
+    return found
+
+
+def end_recorded_processes(staging: Path, grace: float = 3.0) -> None:
+    """End the processes a run recorded in its staging folder: the workers and kernels of a run
+    that was stopped. Nothing else is touched, even a process that has a file of the folder open."""
+    import psutil
+
+    found = recorded_processes(process_record(staging))
     for proc in found:
         try:
             proc.terminate()
@@ -99,8 +139,8 @@ def end_processes_using(folder: Path, grace: float = 3.0) -> None:
 
 
 def discard(staging: Path) -> None:
-    """Remove a staging folder after its kernels are gone."""
-    end_processes_using(staging)
+    """Remove a staging folder after the processes its run started are gone."""
+    end_recorded_processes(staging)
     remove_tree(staging)
 
 
@@ -152,8 +192,28 @@ def check_output_folder(out: Path) -> None:
                 raise ReportError(f"output folder {out} is read-only{which}: permission denied")
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    # A hard link costs nothing, and is safe because a run never writes into a file it did not
+    # create: write_file always writes a new file and renames it over the old name.
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` under a temporary name, then rename it into place: the old file
+    (which may be a hard link to the published one) is never written to."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def prepare_staging(out: Path) -> tuple[Path, int]:
-    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out``.
+    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out`` (hard links).
 
     Returns the folder and the lock's file descriptor.
     """
@@ -166,7 +226,7 @@ def prepare_staging(out: Path) -> tuple[Path, int]:
     lock = _lock(staging)
     try:
         if out.exists():
-            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
         probe = staging / ".write-test"
         probe.write_bytes(b"")
         probe.unlink()

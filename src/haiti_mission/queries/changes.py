@@ -11,14 +11,12 @@ import datetime as dt
 
 import pandas as pd
 
-from ..analysis import situation
 from ..analysis.disagreements import QUANTITY_KEYS, plain_number, quantity_label
 from ..datapackage.descriptor import read_package
 from ..datapackage.frames import known_dates, latest_publication, load, parse_as_of
+from .headlines import known_headlines
 
 DEFAULT_DAYS = 30
-# The headline figures compared (``analysis.situation`` indicator names start with these).
-HEADLINES = ("People internally displaced", "Personnel in Haiti", "Trust fund: deposited", "People killed", "People in IPC Phase 3+")
 COLUMNS = ["kind", "dataset", "id", "what", "date", "value", "unit", "qualifier", "source_id", "known_from",
            "value_before", "date_before", "source_id_before"]
 
@@ -71,19 +69,12 @@ def new_rows(name: str, since: dt.date, until: dt.date, *, data_dir=None) -> pd.
     return out.reindex(columns=COLUMNS).sort_values(["known_from", "id"]).reset_index(drop=True)
 
 
-def _headlines(as_of: dt.date, data_dir=None) -> pd.DataFrame:
-    data = {n: load(n, as_of, data_dir=data_dir) for n in ("displacement", "pledges", "funding", "security", "food_security", "humanitarian_plans")}
-    table = situation.headline_figures(data["displacement"], data["pledges"], data["funding"], load("sources", data_dir=data_dir),
-                                       outcomes=data, as_of=as_of)
-    return table[table["indicator"].str.startswith(HEADLINES)].reset_index(drop=True)
-
-
 def headline_changes(since: dt.date, until: dt.date, *, data_dir=None) -> pd.DataFrame:
     """The headline figures as known on ``until`` beside the same as known on ``since``."""
-    before, after = _headlines(since, data_dir), _headlines(until, data_dir)
+    before, after = known_headlines(since, data_dir), known_headlines(until, data_dir)
     merged = after.merge(before, on="indicator", how="left", suffixes=("", "_before"))
     return pd.DataFrame({
-        "kind": "headline", "dataset": None, "id": merged["indicator"], "what": merged["comment"], "date": merged["date"],
+        "kind": "headline", "dataset": None, "id": merged["indicator"], "what": None, "date": merged["date"],
         "value": merged["value"], "unit": merged["unit"], "qualifier": merged["qualifier"], "source_id": merged["source_id"],
         "known_from": pd.NaT, "value_before": merged["value_before"], "date_before": merged["date_before"],
         "source_id_before": merged["source_id_before"],

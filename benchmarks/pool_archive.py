@@ -1,0 +1,48 @@
+"""The archive as a user would build it without haiti-mission: a plain process pool of
+``papermill.execute_notebook`` plus an HTML export (nbconvert, no input) per notebook and date.
+
+    python benchmarks/pool_archive.py OUT_DIR DATE,DATE,... JOBS
+
+Each notebook gets ``as_of`` set to the date, or ``end`` when it has no ``as_of`` (the timeline),
+as ``haiti-mission archive`` does. Every task starts its own kernel, as papermill does.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from multiprocessing import get_context
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _declared(nb: Path) -> set[str]:
+    cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    source = next("".join(c["source"]) for c in cells if "parameters" in c["metadata"].get("tags", []))
+    return {line.split(":")[0].strip() for line in source.splitlines() if ":" in line}
+
+
+def one(job: tuple[Path, str, Path]) -> None:
+    import papermill
+    from nbconvert import HTMLExporter
+
+    nb, day, out_dir = job
+    name = "as_of" if "as_of" in _declared(nb) else "end"
+    out = out_dir / day / nb.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    executed = papermill.execute_notebook(str(nb), str(out), parameters={name: day}, kernel_name="python3",
+                                          progress_bar=False, cwd=str(nb.parent))
+    body, _ = HTMLExporter(exclude_input=True).from_notebook_node(executed)
+    out.with_suffix(".html").write_text(body, encoding="utf-8")
+
+
+def main(argv: list[str]) -> int:
+    out_dir, dates, jobs = Path(argv[0]), argv[1].split(","), int(argv[2])
+    tasks = [(nb, day, out_dir) for day in dates for nb in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    with get_context("fork").Pool(jobs) as pool:
+        pool.map(one, tasks, chunksize=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
