@@ -4,6 +4,9 @@ A notebook's parameters cell is the single place its parameters are declared: on
 literal per line (``as_of: str = "latest"  # what it means``). The runner reads it to refuse
 unknown names and wrong types before a kernel starts; the notebook calls ``check_parameters``
 right after papermill's injected cell, so a plain ``papermill`` run is checked the same way.
+A YAML parameters file is read here too (``read_parameters_yaml``), safely: a regular file of at
+most 1 MiB, no YAML aliases (an alias bomb would expand to billions of values), a few levels of
+nesting, no name given twice, dates kept as text.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import ParameterError, brief
+from ..files import PARAMETERS_FILE_LIMIT, FileRefused, read_regular
 from ..paths import notebooks_dir
 
 LATEST = "latest"
@@ -111,7 +115,7 @@ def _check_type(notebook: str, param: Parameter, value):
         return [v.strip() for v in value.split(",") if v.strip()]
     if not ok:
         hint = " (write dates as quoted strings, e.g. \"2024-03-01\")" if ann == "str" and isinstance(value, (int, dt.date)) else ""
-        raise ParameterError(notebook, param.name, f"expected {ann}, got {type(value).__name__} {value!r}{hint}")
+        raise ParameterError(notebook, param.name, f"expected {ann}, got {type(value).__name__} {brief(value)}{hint}")
     return list(value) if ann == "list[str]" else value
 
 
@@ -131,10 +135,15 @@ def check_types(notebook: str, values: dict) -> dict:
 
 
 def _parse_date(notebook: str, name: str, value: str) -> dt.date:
+    from ..datapackage.cells import DATE_RANGE, parse_date_text
+
     try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ParameterError(notebook, name, f"{value!r} is not a date in the form YYYY-MM-DD (or {LATEST!r})") from None
+        day = parse_date_text(value.strip(), bounded=False)
+    except ValueError as exc:
+        raise ParameterError(notebook, name, f"{brief(value)} {exc} (or {LATEST!r})") from None
+    if day < DATE_RANGE[0]:  # a date after today is refused as in the future
+        raise ParameterError(notebook, name, f"{day.isoformat()} is before the dates the package can hold (from {DATE_RANGE[0].isoformat()})")
+    return day
 
 
 def latest_publication(data_dir=None) -> dt.date:
@@ -170,16 +179,16 @@ def check_values(notebook: str, values: dict, *, today: dt.date | None = None, d
     if "area" in out:
         areas = sorted(load("displacement", data_dir=data_dir)["area"].dropna().unique())
         if out["area"] not in areas:
-            raise ParameterError(notebook, "area", f"unknown area {out['area']!r}; areas in the data: {', '.join(areas)}")
+            raise ParameterError(notebook, "area", f"unknown area {brief(out['area'])}; areas in the data: {', '.join(areas)}")
     if "force" in out:
         forces = (*read_package(data_dir).resource("pledges").field("force").enum, ALL_FORCES)
         if out["force"] not in forces:
-            raise ParameterError(notebook, "force", f"unknown force {out['force']!r}; choose one of {', '.join(forces)}")
+            raise ParameterError(notebook, "force", f"unknown force {brief(out['force'])}; choose one of {', '.join(forces)}")
     if "categories" in out:
         allowed = read_package(data_dir).resource("timeline").field("category").enum
         bad = [c for c in out["categories"] if c not in allowed]
         if bad:
-            raise ParameterError(notebook, "categories", f"unknown category {bad[0]!r}; choose from {', '.join(allowed)}")
+            raise ParameterError(notebook, "categories", f"unknown category {brief(bad[0])}; choose from {', '.join(allowed)}")
     return out
 
 
@@ -190,3 +199,98 @@ def check_parameters(notebook: str, *, today: dt.date | None = None, data_dir=No
     notebook and the parameter on the first bad value.
     """
     return check_values(notebook, check_types(notebook, values), today=today, data_dir=data_dir)
+
+
+# ---------------------------------------------------------------- the YAML parameters file
+
+MAX_NESTING = 4  # the file's mapping, a notebook's section, a list value, and one to spare
+
+
+def _yaml_events_problem(text: str) -> tuple[int, str] | None:
+    """(line, why) for the first alias or too deep a nesting in ``text``, or None. Read as events,
+    before anything is built: an alias bomb is refused without being expanded."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            return line, f"YAML aliases (*{event.anchor}) are not allowed: write each value out"
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_NESTING:
+                return line, f"nested too deeply (a parameters file is names and values, at most {MAX_NESTING} levels)"
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
+
+
+def _yaml_loader():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """Dates stay text (the notebooks take "YYYY-MM-DD" strings), and no name is given twice."""
+
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise _GivenTwice(key, key_node.start_mark.line + 1)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
+class _GivenTwice(Exception):
+    def __init__(self, key, line):
+        self.key, self.line = key, line
+
+
+def read_parameters_yaml(path: str | Path) -> dict:
+    """Read a YAML parameters file into {name: value}, top-level names checked.
+
+    Each top-level name is a report notebook (holding a mapping of its parameters) or a parameter
+    some notebook declares. Raises ParameterError naming the file (and the parameter, where one is
+    at fault): missing, not a regular file, over 1 MiB, not UTF-8, not YAML, an alias, too deeply
+    nested, a name given twice, not a mapping, or an unknown name.
+    """
+    import yaml
+
+    def refuse(message: str, parameter: str | None = None):
+        return ParameterError(str(path), parameter, message, in_file=True)
+
+    try:
+        text = read_regular(path, PARAMETERS_FILE_LIMIT, "parameters file").decode("utf-8")
+    except FileRefused as exc:
+        raise refuse(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        found = _yaml_events_problem(text)
+        if found:
+            raise refuse(f"line {found[0]}: {found[1]}")
+        data = yaml.load(text, Loader=_yaml_loader())
+    except _GivenTwice as exc:
+        raise refuse(f"line {exc.line}: given twice", str(exc.key)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise refuse(f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise refuse("must be a mapping of names to values (name: value, one a line)")
+    declared = {n: notebook_parameters(n) for n in available_notebooks()}
+    for key, value in data.items():
+        if key in declared:
+            if not isinstance(value, dict):
+                raise refuse(f"the section for notebook {brief(key)} must be a mapping of its parameters", str(key))
+        elif not any(key in params for params in declared.values()):
+            raise refuse("is neither a report notebook nor a parameter of any; notebooks: " + ", ".join(declared), str(key))
+    return data
