@@ -103,7 +103,8 @@ def _write_rows(path: Path, rows: list[list[str]]) -> None:
 
 
 def _synthetic_rows(resource) -> list[list[str]]:
-    return [[row.get(name, "") for name in resource.field_names] for row in SYNTHETIC[resource.name]]
+    # Tables without synthetic rows (the outcome data) stay empty: a header only.
+    return [[row.get(name, "") for name in resource.field_names] for row in SYNTHETIC.get(resource.name, [])]
 
 
 def _make_data_dir(real: Path, target: Path, *, keep_real_rows: bool) -> Path:

@@ -92,6 +92,8 @@ def test_load_keeps_every_cell_exactly(name):
                 assert pd.isna(value), where
             elif f["type"] == "integer":
                 assert value == int(text) and isinstance(value, int), where
+            elif f["type"] == "number":
+                assert value == float(text) and isinstance(value, float), where
             elif f["type"] == "date":
                 assert value == pd.Timestamp(dt.date.fromisoformat(text)), where
             elif f["type"] == "boolean":

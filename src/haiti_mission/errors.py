@@ -13,8 +13,11 @@ CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064
 QUOTED_MAX = 60  # characters of a value quoted in a message
 
 
-def printable(text: str) -> str:
-    """``text`` with every control character written as an escape (``\\x1b``, ``\\u202e``)."""
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` with every control character written as an escape (``\\x1b``, ``\\u202e``);
+    with ``lines``, line breaks are kept (text of several lines, each made printable)."""
+    if lines:
+        return "\n".join(printable(line) for line in str(text).split("\n"))
     return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
