@@ -91,14 +91,24 @@ def parse_parameters_cell(source: str, notebook: str) -> dict[str, Parameter]:
     return params
 
 
+_declared: dict[tuple, dict[str, Parameter]] = {}
+
+
 def notebook_parameters(name: str) -> dict[str, Parameter]:
-    """Return the parameters declared in the ``parameters`` cell of report notebook ``name``."""
-    nb = json.loads(notebook_path(name).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            return parse_parameters_cell(source, name)
-    raise ParameterError(name, None, "the notebook has no cell tagged 'parameters'")
+    """Return the parameters declared in the ``parameters`` cell of report notebook ``name``.
+
+    Read once per version of the file (a notebook with its outputs is hundreds of KB of JSON)."""
+    path = notebook_path(name)
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _declared:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cell = next((c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+        if cell is None:
+            raise ParameterError(name, None, "the notebook has no cell tagged 'parameters'")
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        _declared[key] = parse_parameters_cell(source, name)
+    return dict(_declared[key])
 
 
 def _check_type(notebook: str, param: Parameter, value):
@@ -206,91 +216,88 @@ def check_parameters(notebook: str, *, today: dt.date | None = None, data_dir=No
 MAX_NESTING = 4  # the file's mapping, a notebook's section, a list value, and one to spare
 
 
-def _yaml_events_problem(text: str) -> tuple[int, str] | None:
+class _GivenTwice(Exception):
+    pass
+
+
+def _events_problem(text: str) -> tuple[int, str] | None:
     """(line, why) for the first alias or too deep a nesting in ``text``, or None. Read as events,
     before anything is built: an alias bomb is refused without being expanded."""
     import yaml
 
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        line = event.start_mark.line + 1
+    for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         if isinstance(event, yaml.AliasEvent):
-            return line, f"YAML aliases (*{event.anchor}) are not allowed: write each value out"
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_NESTING:
-                return line, f"nested too deeply (a parameters file is names and values, at most {MAX_NESTING} levels)"
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+            return event.start_mark.line + 1, f"YAML aliases (*{event.anchor}) are not allowed: write each value out"
+        depth += isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) - isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent))
+        if depth > MAX_NESTING:
+            return event.start_mark.line + 1, f"nested too deeply (a parameters file is names and values, at most {MAX_NESTING} levels)"
     return None
 
 
-def _yaml_loader():
+def _loader():
+    """A safe loader that keeps dates as text (the notebooks take "YYYY-MM-DD") and refuses a name
+    given twice in one mapping."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        """Dates stay text (the notebooks take "YYYY-MM-DD" strings), and no name is given twice."""
-
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when installed: faster
         def construct_mapping(self, node, deep=False):
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
-                if key in seen:
+                if isinstance(key, (str, int, float, bool)) and key in seen:
                     raise _GivenTwice(key, key_node.start_mark.line + 1)
-                seen.add(key)
+                if isinstance(key, (str, int, float, bool)):
+                    seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
-    Loader.yaml_implicit_resolvers = {
-        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    Loader.yaml_implicit_resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+                                      for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
     return Loader
 
 
-class _GivenTwice(Exception):
-    def __init__(self, key, line):
-        self.key, self.line = key, line
-
-
 def read_parameters_yaml(path: str | Path) -> dict:
-    """Read a YAML parameters file into {name: value}, top-level names checked.
+    """Read a YAML parameters file into {name: value}, its top-level names checked: each is a report
+    notebook (holding a mapping of its parameters) or a parameter some notebook declares.
 
-    Each top-level name is a report notebook (holding a mapping of its parameters) or a parameter
-    some notebook declares. Raises ParameterError naming the file (and the parameter, where one is
-    at fault): missing, not a regular file, over 1 MiB, not UTF-8, not YAML, an alias, too deeply
-    nested, a name given twice, not a mapping, or an unknown name.
+    Raises ParameterError naming the file (and the parameter at fault): missing, not a regular file,
+    over 1 MiB, not UTF-8 or YAML, an alias, nested too deeply, a name given twice, not a mapping,
+    or an unknown name.
     """
+    try:
+        data = read_regular(path, PARAMETERS_FILE_LIMIT, "parameters file")
+    except FileRefused as exc:
+        raise ParameterError(str(path), None, str(exc), in_file=True) from None
+    return parse_parameters_yaml(data, path)
+
+
+def parse_parameters_yaml(data: bytes, path: str | Path) -> dict:
+    """The parameters in ``data``, the bytes of the parameters file ``path`` (see read_parameters_yaml)."""
     import yaml
 
     def refuse(message: str, parameter: str | None = None):
         return ParameterError(str(path), parameter, message, in_file=True)
 
     try:
-        text = read_regular(path, PARAMETERS_FILE_LIMIT, "parameters file").decode("utf-8")
-    except FileRefused as exc:
-        raise refuse(str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise refuse(f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        found = _yaml_events_problem(text)
+        text = data.decode("utf-8")
+        found = _events_problem(text)
         if found:
             raise refuse(f"line {found[0]}: {found[1]}")
-        data = yaml.load(text, Loader=_yaml_loader())
+        loaded = yaml.load(text, Loader=_loader())
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     except _GivenTwice as exc:
-        raise refuse(f"line {exc.line}: given twice", str(exc.key)) from None
+        raise refuse(f"line {exc.args[1]}: given twice", str(exc.args[0])) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise refuse(f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
+    if not isinstance(loaded, (dict, type(None))):
         raise refuse("must be a mapping of names to values (name: value, one a line)")
     declared = {n: notebook_parameters(n) for n in available_notebooks()}
-    for key, value in data.items():
-        if key in declared:
-            if not isinstance(value, dict):
-                raise refuse(f"the section for notebook {brief(key)} must be a mapping of its parameters", str(key))
-        elif not any(key in params for params in declared.values()):
+    for key, value in (loaded or {}).items():
+        if key in declared and not isinstance(value, dict):
+            raise refuse(f"the section for notebook {brief(key)} must be a mapping of its parameters", str(key))
+        if key not in declared and not any(key in params for params in declared.values()):
             raise refuse("is neither a report notebook nor a parameter of any; notebooks: " + ", ".join(declared), str(key))
-    return data
+    return loaded or {}
