@@ -69,7 +69,7 @@ class Package:
             if r.name == name:
                 return r
         known = ", ".join(r.name for r in self.resources)
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {known}")
+        raise KeyError(f"unknown dataset {brief(name)}; known datasets: {known}")
 
     @property
     def resource_names(self) -> list[str]:

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from ..datapackage import dates
+from ..errors import brief
 from ..datapackage.descriptor import Package, Resource, read_package
 from ..datapackage.frames import load
 
@@ -147,5 +148,5 @@ def cite(item=None, *, data_dir=None, style: str = "text") -> str:
     table = load("sources", data_dir=data_dir).set_index("source_id", drop=False)
     if source_id not in table.index:
         where = package.resource("sources").path
-        raise KeyError(f"unknown source_id {source_id!r}: it has no row in {where}")
+        raise KeyError(f"unknown source_id {brief(source_id)}: it has no row in {where}")
     return format_source(table.loc[source_id], style) + suffix
