@@ -36,8 +36,8 @@ from haiti_mission.notebook.parameters import (
     check_values,
     latest_publication,
     notebook_parameters,
-    parse_parameters_yaml,
 )
+from haiti_mission.notebook.parameters_file import parse_parameters_yaml
 
 WHERE = "fuzz.csv"
 # Cases per target, in units of the profile's max_examples (CI: 1,000): 10,000 cases in all.

@@ -18,8 +18,8 @@ from ..notebook.parameters import (
     check_values,
     notebook_parameters,
     notebook_path,
-    read_parameters_yaml,
 )
+from ..notebook.parameters_file import read_parameters_yaml
 from ..paths import display_path, notebooks_dir
 
 
