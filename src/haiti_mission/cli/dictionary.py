@@ -11,7 +11,7 @@ def _dictionary(args) -> int:
     from ..errors import DataError
     from ..files import DESCRIPTOR_LIMIT, FileRefused, WriteError, read_regular, write_atomic
     from ..interop.dictionary import COMMAND, readme_path, render_dictionary
-    from ..paths import DESCRIPTOR, display_path
+    from ..paths import DESCRIPTOR, display_path, project_root
 
     try:
         package = read_package(args.data_dir)
@@ -31,9 +31,12 @@ def _dictionary(args) -> int:
             return FAILED
         print(f"{display_path(target)} is up to date")
         return OK
-    # The dictionary sits beside the data: never over a data file or the descriptor.
+    # The dictionary sits beside the data: never over a data file, the descriptor, or (a data
+    # folder given as the project's own) the project's README.
     protected = {f"the data file of resource {r.name!r}": package.file_of(r) for r in package.resources}
     protected["the descriptor"] = package.folder / DESCRIPTOR
+    if project_root() is not None:
+        protected["the project's README"] = project_root() / "README.md"
     try:
         write_atomic(target, text, protected=protected)
     except WriteError as exc:
