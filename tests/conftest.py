@@ -1,13 +1,27 @@
-"""Shared fixtures: the real data folder, and temporary copies of it to break on purpose."""
+"""Shared fixtures: the real data folder, and temporary copies of it to break on purpose; the
+hypothesis profiles of the property-based tests (tests/test_fuzz.py)."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
+
+# Profiles for tests/test_fuzz.py, whose targets each run a share of 10 x max_examples cases:
+#   ci     the default (make test, CI): 10,000 cases, the same on every run, nothing stored;
+#   quick  make check: 1,000;
+#   long   a local search for new failures: 100,000 random cases, failures kept in .hypothesis/.
+# Choose with `pytest --hypothesis-profile=NAME` or HAITI_MISSION_FUZZ_PROFILE=NAME.
+_RELAXED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=1000, deadline=None, database=None, derandomize=True, suppress_health_check=_RELAXED)
+settings.register_profile("quick", settings.get_profile("ci"), max_examples=100)
+settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=_RELAXED)
+settings.load_profile(os.environ.get("HAITI_MISSION_FUZZ_PROFILE", "ci"))
 
 
 @pytest.fixture

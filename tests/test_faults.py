@@ -12,6 +12,7 @@ milliseconds each); interrupted runs, dying kernels and read-only folders run it
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Callable
 
 import nbformat
+import numpy as np
+import pandas as pd
 import psutil
 import pytest
 from conftest import ROOT, report_snapshot, snapshot
@@ -253,7 +256,7 @@ DATA_FAULTS = [
     DataFault("inf-in-number", overflow_in_number, f'funding.csv, row {ROW}, field "amount":', "'1e999' is not a finite number"),
     DataFault("nan-in-integer", lambda d: set_cell(d, "displacement", ROW, "value", "nan"), f'displacement.csv, row {ROW}, field "value":', "'nan' is not a whole number"),
     DataFault("inf-in-integer", lambda d: set_cell(d, "pledges", ROW, "personnel", "inf"), f'pledges.csv, row {ROW}, field "personnel":', "'inf' is not a whole number"),
-    DataFault("impossible-date", lambda d: set_cell(d, "timeline", ROW, "date", "2024-02-30"), f'timeline.csv, row {ROW}, field "date":', "'2024-02-30' is not a real calendar date"),
+    DataFault("impossible-date", lambda d: set_cell(d, "timeline", ROW, "date", "2024-02-30"), f'timeline.csv, row {ROW}, field "date":', "'2024-02-30' is not a calendar date (February 2024 has 29 days)"),
     DataFault("invalid-descriptor-json", lambda d: (d / "datapackage.json").write_text('{"name": "haiti-mission", "resources": [', encoding="utf-8"),
               "datapackage.json:", "not valid JSON: Expecting value at line 1"),
     DataFault("descriptor-not-an-object", lambda d: (d / "datapackage.json").write_text("[]\n", encoding="utf-8"), "datapackage.json:", "must be a JSON object"),
@@ -268,6 +271,61 @@ DATA_FAULTS = [
     DataFault("resource-path-absolute", lambda d: edit_descriptor(d, lambda raw: resource(raw, "sources").update(path="/etc/passwd")),
               "datapackage.json (resource 'sources'):", "resource path '/etc/passwd' must be a relative file name inside the data folder"),
     DataFault("resource-symlink-outside-data", resource_symlink_outside, "timeline.csv:", "leads outside the data folder"),
+    # What validates must load: values beyond what the column types hold are refused by validation.
+    DataFault("integer-beyond-int64", lambda d: set_cell(d, "pledges", ROW, "personnel", str(2**63)),
+              f'pledges.csv, row {ROW}, field "personnel":', f"'{2**63}' is too large"),
+    DataFault("integer-of-5000-digits", lambda d: set_cell(d, "displacement", ROW, "value", "9" * 5000),
+              f'displacement.csv, row {ROW}, field "value":', "is too large"),
+    DataFault("date-before-datetime64", lambda d: set_cell(d, "timeline", ROW, "date", "1200-01-01"),
+              f'timeline.csv, row {ROW}, field "date":', "'1200-01-01' is outside the dates the package can hold"),
+    DataFault("source-date-before-datetime64", lambda d: set_cell(d, "sources", ROW, "published", "0001-01-01"),
+              f'sources.csv, row {ROW}, field "published":', "'0001-01-01' is outside the dates the package can hold"),
+    # Text fields: no control characters, no stray spaces, nothing a spreadsheet would run.
+    DataFault("escape-sequence-in-text", lambda d: set_cell(d, "timeline", ROW, "title", "Council \x1b[2J meets"),
+              f'timeline.csv, row {ROW}, field "title":', "holds a control character (U+001B)"),
+    DataFault("tab-in-text", lambda d: set_cell(d, "timeline", ROW, "title", "Council\tmeets"),
+              f'timeline.csv, row {ROW}, field "title":', "holds a control character (U+0009, a tab)"),
+    DataFault("line-break-in-one-line-text", lambda d: set_cell(d, "timeline", ROW, "note", "first line\nsecond line"),
+              f'timeline.csv, row {ROW}, field "note":', "holds a line break"),
+    DataFault("bidi-override-in-text", lambda d: set_cell(d, "sources", ROW, "publisher", "Reuters\u202e"),
+              f'sources.csv, row {ROW}, field "publisher":', "holds a control character (U+202E"),
+    DataFault("stray-whitespace", lambda d: set_cell(d, "timeline", ROW, "title", " Council meets"),
+              f'timeline.csv, row {ROW}, field "title":', "starts or ends with a space"),
+    DataFault("formula-cell", lambda d: set_cell(d, "timeline", ROW, "note", "=HYPERLINK(\"http://example.org\",\"x\")"),
+              f'timeline.csv, row {ROW}, field "note":', "starts with '=', which a spreadsheet would run as a formula"),
+    DataFault("two-names-for-one-iso-code", lambda d: set_cell(d, "pledges", 7, "country", "Republic of Kenya"),
+              'pledges.csv, row 7, field "country":', "'Republic of Kenya', but row 2 gives 'Kenya' for iso3 'KEN'"),
+    DataFault("cell-of-200-kb", lambda d: set_cell(d, "timeline", ROW, "note", "x" * 200_000),
+              f'timeline.csv, row {ROW}, field "note":', "is 200,000 characters long: too long"),
+    # Nothing named in the descriptor is fetched: URLs are refused when the descriptor is read.
+    DataFault("package-profile-url", lambda d: edit_descriptor(d, lambda raw: raw.update(profile="https://example.org/profile.json")),
+              "datapackage.json:", "profile 'https://example.org/profile.json' is not fetched"),
+    DataFault("resource-schema-url", lambda d: edit_descriptor(d, lambda raw: resource(raw, "timeline").update(schema="https://example.org/schema.json")),
+              "datapackage.json (resource 'timeline'):", "schema 'https://example.org/schema.json' is not fetched"),
+    DataFault("resource-dialect-url", lambda d: edit_descriptor(d, lambda raw: resource(raw, "sources").update(dialect="https://example.org/dialect.json")),
+              "datapackage.json (resource 'sources'):", "dialect 'https://example.org/dialect.json' is not fetched"),
+    DataFault("resource-path-url", lambda d: edit_descriptor(d, lambda raw: resource(raw, "timeline").update(path="https://example.org/timeline.csv")),
+              "datapackage.json (resource 'timeline'):", "resource path 'https://example.org/timeline.csv' is a URL: nothing is fetched"),
+    DataFault("resource-dialect-semicolons", lambda d: edit_descriptor(d, lambda raw: resource(raw, "funding").update(dialect={"delimiter": ";"})),
+              "datapackage.json (resource 'funding'):", "dialect delimiter ';' is not supported"),
+    DataFault("resource-encoding-latin1", lambda d: edit_descriptor(d, lambda raw: resource(raw, "funding").update(encoding="latin-1")),
+              "datapackage.json (resource 'funding'):", "encoding 'latin-1' is not supported"),
+    # Constraints that do not fit their field, and descriptor text that is not text.
+    DataFault("integer-minimum-with-a-fraction", lambda d: edit_descriptor(d, lambda raw: field(raw, "pledges", "personnel")["constraints"].update(minimum=0.5)),
+              'datapackage.json (resource \'pledges\'), field "personnel":', "constraint minimum of an integer field must be a whole number"),
+    DataFault("enum-value-breaking-max-length", lambda d: edit_descriptor(d, lambda raw: field(raw, "sources", "kind")["constraints"].update(maxLength=3)),
+              'datapackage.json (resource \'sources\'), field "kind":', "enum value 'government' breaks the field's own constraints"),
+    DataFault("description-not-text", lambda d: edit_descriptor(d, lambda raw: field(raw, "timeline", "title").update(description=12)),
+              'datapackage.json (resource \'timeline\'), field "title":', "description must be text"),
+    DataFault("sources-published-not-a-date", lambda d: edit_descriptor(d, lambda raw: field(raw, "sources", "published").update(type="string")),
+              'datapackage.json (resource \'sources\'), field "published":', "must be a date field"),
+    DataFault("date-field-not-a-date", lambda d: edit_descriptor(d, lambda raw: field(raw, "timeline", "date").update(type="string")),
+              'datapackage.json (resource \'timeline\'), field "date":', "must be a date field"),
+    # Size limits: a file beyond them is refused before it is read.
+    DataFault("data-file-too-large", lambda d: os.truncate(d / "timeline.csv", 65 * 2**20),
+              "timeline.csv:", "is 65.0 MiB, larger than the limit of 64 MiB for a data file"),
+    DataFault("descriptor-too-large", lambda d: os.truncate(d / "datapackage.json", 9 * 2**20),
+              "datapackage.json:", "is 9.0 MiB, larger than the limit of 8 MiB for a descriptor"),
 ]
 
 
@@ -318,10 +376,23 @@ PARAM_FAULTS = [
     ParamFault("unknown-category", ("--only", "timeline"), "timeline:\n  categories: [legal, sports]\n", "notebook 'timeline', parameter 'categories': unknown category 'sports'"),
     ParamFault("as-of-in-the-future", ("--only", "situation-report", "--as-of", "2999-01-01"), None,
                "notebook 'situation-report', parameter 'as_of': 2999-01-01 is in the future"),
-    ParamFault("impossible-date", ("--only", "timeline", "--as-of", "2024-02-30"), None, "notebook 'timeline', parameter 'end': '2024-02-30' is not a date"),
+    ParamFault("impossible-date", ("--only", "timeline", "--as-of", "2024-02-30"), None, "notebook 'timeline', parameter 'end': '2024-02-30' is not a calendar date"),
+    ParamFault("date-in-another-form", ("--only", "timeline", "--as-of", "20240301"), None,
+               "notebook 'timeline', parameter 'end': '20240301' is not a date in the form YYYY-MM-DD"),
     ParamFault("report-name-leaving-the-folder", ("--only", "../../etc/passwd"), None, "notebook '../../etc/passwd': no such report notebook"),
     ParamFault("missing-notebook", ("--only", "weather"), None, "notebook 'weather': no such report notebook; available: changes, displacement, pledges-and-funding"),
-    ParamFault("parameters-file-not-yaml", (), "as_of: [2024-03-01\n", "not a valid YAML parameters file"),
+    ParamFault("parameters-file-not-yaml", (), "as_of: [2024-03-01\n", "parameters file '{params}': not valid YAML"),
+    ParamFault("unknown-name-named-in-its-file", (), "colour: red\n", "parameters file '{params}', parameter 'colour'"),
+    ParamFault("yaml-alias", (), "as_of: &day '2024-03-01'\nsituation-report:\n  as_of: *day\n",
+               "parameters file '{params}': line 3: YAML aliases (*day) are not allowed"),
+    ParamFault("key-given-twice", (), "as_of: '2024-03-01'\nas_of: '2024-04-01'\n",
+               "parameters file '{params}', parameter 'as_of': line 2: given twice"),
+    ParamFault("not-a-mapping", (), "- as_of\n- '2024-03-01'\n", "parameters file '{params}': must be a mapping of names to values"),
+    ParamFault("nested-too-deeply", (), "timeline:\n  categories: " + "[" * 50_000 + "\n", "parameters file '{params}': line 2: nested too deeply"),
+    ParamFault("parameters-file-too-large", (), "# padding\n" * 200_000,
+               "parameters file '{params}': is 1.9 MiB, larger than the limit of 1 MiB for a parameters file"),
+    ParamFault("huge-value-is-not-echoed", ("--only", "timeline"), "timeline:\n  start: '" + "9" * 100_000 + "'\n",
+               "notebook 'timeline', parameter 'start': '999999999999"),
 ]
 
 
@@ -336,8 +407,9 @@ def test_bad_parameters_are_refused_before_any_kernel(ws, capsys, fault):
     started = time.monotonic()
     code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--quiet", *args)
     assert code == 2, err
-    assert fault.says in err
+    assert fault.says.format(params=ws.root / "params.yaml") in err
     assert "nothing was written; previous reports are unchanged" in err
+    assert max(len(line) for line in err.splitlines()) < 600, "a message echoed an unbounded value"
     assert time.monotonic() - started < 10  # refused while planning: no kernel started
     ws.assert_nothing_lost(before)
 
@@ -346,7 +418,7 @@ def test_missing_parameters_file_is_named(ws, capsys):
     before = snapshot(ws.data)
     code, err = run_inprocess(capsys, "reports", "--out", str(ws.out), "--quiet", "--params", str(ws.root / "nowhere.yaml"))
     assert code == 2
-    assert "nowhere.yaml': parameters file not found" in err
+    assert f"parameters file '{ws.root / 'nowhere.yaml'}': file not found" in err
     ws.assert_nothing_lost(before)
 
 
@@ -657,3 +729,293 @@ def test_a_read_only_output_folder(ws, read_only, says):
     assert f"haiti-mission reports: {says.format(out=ws.out, parent=ws.out.parent)}" in result.stderr
     assert "nothing was written; previous reports are unchanged" in result.stderr
     ws.assert_nothing_lost(before)
+
+
+# ---------------------------------------------------------------- nothing hangs: what is not a regular file
+
+def _run_cli(ws: Workspace, *args: str, timeout: float = 60, prefix: list[str] | None = None, **popen) -> subprocess.CompletedProcess:
+    """The command line as a real process (a hang is a timeout, not a stuck suite)."""
+    return subprocess.run([*(prefix or []), *CLI, *args], cwd=ws.root, env=clean_env(HAITI_MISSION_DATA=str(ws.data)),
+                          capture_output=True, text=True, timeout=timeout, **popen)
+
+
+@pytest.mark.parametrize("which", ["timeline.csv", "datapackage.json"])
+def test_a_named_pipe_in_place_of_a_file_is_refused_at_once(ws, which):
+    """A FIFO blocks whoever opens it for reading until someone writes: it must be refused, not read."""
+    (ws.data / which).unlink()
+    os.mkfifo(ws.data / which)
+    result = _run_cli(ws, "validate", "--fast", timeout=30)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{which}: is not a regular file (a named pipe); a data package holds plain files" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_named_pipe_as_parameters_file_is_refused_at_once(ws):
+    fifo = ws.root / "params.yaml"
+    os.mkfifo(fifo)
+    result = _run_cli(ws, "reports", "--out", str(ws.out), "--quiet", "--params", str(fifo), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"parameters file '{fifo}': is not a regular file (a named pipe)" in result.stderr
+    ws.assert_nothing_lost(snapshot(ws.data))
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(ws):
+    """Nine levels of nine aliases: a billion strings if expanded, and printing it never ends."""
+    lines = ['l0: &l0 ["boom", "boom", "boom", "boom", "boom", "boom", "boom", "boom", "boom"]']
+    lines += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    lines.append("as_of: *l8")
+    params = ws.root / "params.yaml"
+    params.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.monotonic()
+    result = _run_cli(ws, "reports", "--out", str(ws.out), "--quiet", "--params", str(params), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"parameters file '{params}': line 2: YAML aliases (*l0) are not allowed" in result.stderr
+    assert time.monotonic() - started < 20
+    ws.assert_nothing_lost(snapshot(ws.data))
+
+
+# ---------------------------------------------------------------- the hash check means what it says
+
+def _replace_by_folder(data: Path) -> None:
+    (data / "timeline.csv").unlink()
+    (data / "timeline.csv").mkdir()
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda d: (d / "timeline.csv").unlink(), "timeline.csv: file not found (the descriptor lists it as a resource)"),
+    (_replace_by_folder, "timeline.csv: is a folder, not a file"),
+    (resource_symlink_outside, "timeline.csv: leads outside the data folder"),
+], ids=["deleted", "replaced-by-a-folder", "replaced-by-a-link-leading-out"])
+def test_hashes_check_fails_for_a_file_that_is_not_there(ws, capsys, change, says):
+    change(ws.data)
+    code, err = run_inprocess(capsys, "hashes", "--check")
+    assert code == 1, err
+    assert says in err
+    assert "timeline.csv: matches" not in err
+
+
+# ---------------------------------------------------------------- commands that write: dictionary, hashes --update
+
+def _deliberate_edit(data: Path) -> None:
+    path = data / "timeline.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("Port-au-Prince", "Port-au-Princf", 1), encoding="utf-8")
+
+
+def test_dictionary_never_writes_through_a_symlinked_readme(ws, capsys):
+    outside = ws.root / "elsewhere.md"
+    outside.write_text("someone else's file\n", encoding="utf-8")
+    (ws.data / "README.md").unlink()
+    (ws.data / "README.md").symlink_to(outside)
+    code, err = run_inprocess(capsys, "dictionary")
+    assert code == 1
+    assert f"{ws.data / 'README.md'}: is a symbolic link (to {outside}); refusing to write through it" in err
+    assert outside.read_text(encoding="utf-8") == "someone else's file\n"
+    assert (ws.data / "README.md").is_symlink()
+
+
+def test_dictionary_refuses_a_readme_that_is_a_folder(ws, capsys):
+    (ws.data / "README.md").unlink()
+    (ws.data / "README.md").mkdir()
+    (ws.data / "README.md" / "keep.txt").write_text("mine\n", encoding="utf-8")
+    code, err = run_inprocess(capsys, "dictionary")
+    assert code == 1
+    assert f"{ws.data / 'README.md'}: is a folder, not a file; nothing was written" in err
+    assert (ws.data / "README.md" / "keep.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_dictionary_never_overwrites_a_data_file(ws, capsys):
+    """A descriptor naming README.md as a resource: the dictionary would overwrite the data."""
+    (ws.data / "README.md").unlink()
+    shutil.move(ws.data / "timeline.csv", ws.data / "README.md")
+    edit_descriptor(ws.data, lambda raw: resource(raw, "timeline").update(path="README.md"))
+    before = snapshot(ws.data)
+    code, err = run_inprocess(capsys, "dictionary")
+    assert code == 1
+    assert f"{ws.data / 'README.md'}: is the data file of resource 'timeline'; refusing to overwrite it" in err
+    assert snapshot(ws.data) == before
+
+
+def test_hashes_update_never_writes_through_a_symlinked_descriptor(ws, capsys):
+    outside = ws.root / "descriptor-elsewhere.json"
+    shutil.move(ws.data / "datapackage.json", outside)
+    (ws.data / "datapackage.json").symlink_to(outside)
+    _deliberate_edit(ws.data)
+    before = outside.read_bytes()
+    code, err = run_inprocess(capsys, "hashes", "--update")
+    assert code == 1
+    assert f"{ws.data / 'datapackage.json'}: is a symbolic link (to {outside}); refusing to write through it" in err
+    assert outside.read_bytes() == before
+
+
+def test_hashes_update_takes_a_temporary_name_of_its_own(ws, capsys):
+    """The old fixed name (.datapackage.json.tmp-<pid>) could be a link planted by someone else."""
+    victim = ws.root / "victim.txt"
+    victim.write_text("untouched\n", encoding="utf-8")
+    planted = ws.data / f".datapackage.json.tmp-{os.getpid()}"
+    planted.symlink_to(victim)
+    _deliberate_edit(ws.data)
+    code, err = run_inprocess(capsys, "hashes", "--update")
+    assert code == 0, err
+    assert victim.read_text(encoding="utf-8") == "untouched\n"
+    assert planted.is_symlink()
+    planted.unlink()
+    assert main(["validate", "--fast"]) == 0
+    assert sorted(p.name for p in ws.data.iterdir() if p.name.startswith(".")) == []
+
+
+def _limited_file_size(limit: int):
+    """A child process that may write files of at most ``limit`` bytes: a disk that fills up
+    midway (writing past it fails with EFBIG; Python ignores SIGXFSZ, so it is an OSError)."""
+    import resource as rlimit
+
+    def apply():
+        rlimit.setrlimit(rlimit.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize(("args", "target", "prepare"), [
+    (("dictionary",), "README.md", lambda d: (d / "README.md").write_text("old dictionary\n", encoding="utf-8")),
+    (("hashes", "--update"), "datapackage.json", _deliberate_edit),
+], ids=["dictionary", "hashes-update"])
+def test_a_disk_that_fills_up_leaves_the_old_file_whole(ws, args, target, prepare):
+    prepare(ws.data)
+    before = snapshot(ws.data)
+    result = _run_cli(ws, *args, preexec_fn=_limited_file_size(16 * 1024))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"cannot write data/{target}: File too large; nothing was written"
+    assert "Traceback" not in result.stderr
+    assert snapshot(ws.data) == before  # the old file whole, and no temporary file left
+
+
+@pytest.mark.parametrize(("args", "target", "prepare"), [
+    (("dictionary",), "README.md", lambda d: (d / "README.md").write_text("old dictionary\n", encoding="utf-8")),
+    (("hashes", "--update"), "datapackage.json", _deliberate_edit),
+], ids=["dictionary", "hashes-update"])
+def test_a_read_only_data_folder_gets_one_line(ws, args, target, prepare):
+    prefix = _unprivileged()
+    prepare(ws.data)
+    before = snapshot(ws.data)
+    ws.data.chmod(0o555)
+    try:
+        result = _run_cli(ws, *args, prefix=prefix)
+    finally:
+        ws.data.chmod(0o755)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == f"cannot write data/{target}: Permission denied; nothing was written"
+    assert snapshot(ws.data) == before
+
+
+# ---------------------------------------------------------------- nothing is fetched
+
+def test_validation_fetches_no_url_named_in_the_descriptor(ws, capsys):
+    """A local server counts requests; the descriptor points profiles, a dialect, a schema and a
+    resource at it. Full validation (Frictionless included) must refuse them and ask for nothing."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for change in (
+            lambda raw: raw.update(profile=f"{base}/package-profile.json"),
+            lambda raw: raw.update({"$schema": f"{base}/package-schema.json"}),
+            lambda raw: resource(raw, "sources").update(profile=f"{base}/resource-profile.json"),
+            lambda raw: resource(raw, "sources").update(dialect=f"{base}/dialect.json"),
+            lambda raw: resource(raw, "timeline").update(schema=f"{base}/schema.json"),
+            lambda raw: resource(raw, "timeline").update(path=f"{base}/timeline.csv"),
+        ):
+            shutil.copy(ROOT / "data" / "datapackage.json", ws.data / "datapackage.json")
+            edit_descriptor(ws.data, change)
+            assert main(["validate"]) == 1
+            out = capsys.readouterr().out
+            assert "is not fetched" in out or "nothing is fetched" in out, out
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []
+
+
+# ---------------------------------------------------------------- the API refuses what is not a value
+
+@pytest.mark.parametrize(("as_of", "says"), [
+    (None, None),
+    ("2024-03-01", None),
+    (dt.date(2024, 3, 1), None),
+    (np.datetime64("2024-03-01"), None),
+    (pd.NaT, "as_of is NaT (no date)"),
+    (float("nan"), "as_of is NaN (no date)"),
+    (np.datetime64("NaT"), "as_of is NaT (no date)"),
+    (pd.NA, "as_of is <NA> (no date)"),
+    ("", "as_of '' is not a date"),
+    ("NaT", "as_of 'NaT' is not a date in the form YYYY-MM-DD"),
+    ("20240301", "as_of '20240301' is not a date in the form YYYY-MM-DD"),
+    ("2024-W10-1", "as_of '2024-W10-1' is not a date in the form YYYY-MM-DD"),
+    ("2024-02-30", "as_of '2024-02-30' is not a calendar date"),
+    (True, "as_of must be a date or a 'YYYY-MM-DD' string, not bool True"),
+    (20240301, "as_of must be a date or a 'YYYY-MM-DD' string, not int 20240301"),
+    ("9" * 10_000, "as_of '9999999999"),
+], ids=["None", "str", "date", "datetime64", "NaT", "NaN", "datetime64-NaT", "NA", "empty", "NaT-text", "basic-form",
+        "week-date", "impossible", "bool", "int", "huge"])
+def test_load_as_of_refuses_what_is_not_a_date(ws, as_of, says):
+    import haiti_mission as hm
+
+    if says is None:
+        assert len(hm.load("timeline", as_of=as_of)) == len(hm.load("timeline", as_of=None if as_of is None else "2024-03-01"))
+        return
+    with pytest.raises(ValueError) as caught:
+        hm.load("timeline", as_of=as_of)
+    assert str(caught.value).startswith(says), str(caught.value)
+    assert len(str(caught.value)) < 300
+
+
+def test_as_of_far_outside_the_data_loads_nothing_or_everything(ws):
+    import haiti_mission as hm
+
+    assert len(hm.load("timeline", as_of=dt.date(1, 1, 1))) == 0
+    assert len(hm.load("timeline", as_of=dt.date(9999, 12, 31))) == len(hm.load("timeline", as_of=dt.date.today()))
+
+
+def test_cite_escapes_what_it_puts_into_markdown(ws):
+    from haiti_mission.interop.citation import format_source
+
+    source = {"publisher": "A *bold* [link](javascript:x) | pipe", "title": "<b>Title</b> & `code` ~~gone~~ #1 !",
+              "url": "https://example.org/a>b<script>x y", "published": None, "published_precision": None}
+    text = format_source(source, "markdown")
+    assert text == (r"A \*bold\* \[link\]\(javascript:x\) \| pipe (n.d.). *\<b\>Title\</b\> \& \`code\` \~\~gone\~\~ \#1 \!* "
+                    "<https://example.org/a%3Eb%3Cscript%3Ex%20y>")
+
+
+@pytest.mark.parametrize("url", ['https://example.org/a"onmouseover="x', "https://example.org/<script>", "https://example.org/a'b",
+                                 "https://example.org/`x`", "https://example.org/a\\b", "https://example.org/{x}"])
+def test_the_url_rule_admits_nothing_that_breaks_out_of_markup(ws, capsys, url):
+    set_cell(ws.data, "sources", ROW, "url", url)
+    assert main(["validate", "--fast"]) == 1
+    assert f'sources.csv, row {ROW}, field "url": {url!r} does not match the pattern' in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- a command never prints control characters raw
+
+def test_messages_show_control_characters_escaped(ws, capsys):
+    path = ws.data / "timeline.csv"
+    rows = read_rows(path)
+    rows[0][rows[0].index("note")] = "note\x1b[2J\x07"
+    path.write_bytes(csv_bytes(rows))
+    assert main(["validate", "--fast"]) == 1
+    out = capsys.readouterr().out
+    assert 'field "note\\x1b[2J\\x07": unexpected column' in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -87,8 +87,7 @@ def test_validate_reports_a_changed_file_and_how_to_record_it(data_copy):
     assert not report.ok
     [problem] = report.problems
     assert (Path(problem.file).name, problem.row, problem.field) == ("timeline.csv", None, None)
-    recorded = spec(DESCRIPTOR, "timeline")["bytes"]
-    assert problem.message.startswith(f"{CHANGED}: datapackage.json records {recorded} bytes and sha256:")
+    assert problem.message.startswith(f"{CHANGED}: datapackage.json records {spec(DESCRIPTOR, 'timeline')['bytes']} bytes and sha256:")
     assert problem.message.endswith("if the change was deliberate, run `haiti-mission hashes --update`")
     assert snapshot(data_copy) == before
 

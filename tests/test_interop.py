@@ -40,13 +40,13 @@ from haiti_mission.interop.sources_check import (
 TEST_SOURCE = "test-20240102-first"
 
 # A few valid rows per table, written by hand so the tests never depend on the curators' rows.
-# Values are chosen to be hard to carry unchanged: commas, quotes, line breaks, non-ASCII letters,
+# Values are chosen to be hard to carry unchanged: commas, quotes, runs of spaces, non-ASCII letters,
 # a leading zero, empty cells, booleans and every date precision.
 SYNTHETIC = {
     "sources": [
         {"source_id": TEST_SOURCE, "publisher": "Test Publisher, Inc.", "title": 'A "quoted" title, with commas — and é',
          "url": "https://example.org/test/a", "published": "2024-01-02", "published_precision": "day", "kind": "un",
-         "note": "line one\nline two"},
+         "note": "line one; line two, \"quoted\""},
         {"source_id": "test-202402-second", "publisher": "Wire Desk", "title": "Second test document?",
          "url": "https://example.org/test/b/", "published": "2024-02-01", "published_precision": "month", "kind": "wire"},
         {"source_id": "test-undated-third", "publisher": "Nobody", "title": "Undated test document",
@@ -58,7 +58,7 @@ SYNTHETIC = {
          "unit": "persons", "qualifier": "approx", "round": "R1", "source_id": TEST_SOURCE, "note": "a, b"},
         {"record_id": "dis-9902", "date": "2024-01-01", "date_precision": "month", "area": "Port-au-Prince metropolitan area",
          "area_type": "metro", "measure": "stock", "metric": "idps_share", "value": "045", "unit": "percent",
-         "qualifier": "exact", "source_id": "test-202402-second", "note": "  spaces kept around this note "},
+         "qualifier": "exact", "source_id": "test-202402-second", "note": "spaces kept  inside this   note"},
     ],
     "pledges": [
         {"record_id": "pl-9901", "date": "2024-01-01", "date_precision": "day", "force": "MSS", "country": "Kenya",
@@ -104,6 +104,7 @@ def _write_rows(path: Path, rows: list[list[str]]) -> None:
 
 
 def _synthetic_rows(resource) -> list[list[str]]:
+    # Tables without synthetic rows (the outcome data) stay empty: a header only.
     return [[row.get(name, "") for name in resource.field_names] for row in SYNTHETIC.get(resource.name, [])]
 
 

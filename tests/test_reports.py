@@ -70,7 +70,7 @@ def test_defaults_plan_every_notebook():
 @pytest.mark.parametrize("notebook,values,fragment", [
     ("timeline", {"colour": "red"}, "parameter 'colour': unknown parameter"),
     ("situation-report", {"as_of": 20240301}, "parameter 'as_of': expected str, got int"),
-    ("situation-report", {"as_of": "2024-02-30"}, "parameter 'as_of': '2024-02-30' is not a date"),
+    ("situation-report", {"as_of": "2024-02-30"}, "parameter 'as_of': '2024-02-30' is not a calendar date"),
     ("situation-report", {"as_of": "2999-01-01"}, "parameter 'as_of': 2999-01-01 is in the future"),
     ("displacement", {"start": "2025-01-01", "end": "2024-01-01"}, "parameter 'start': start 2025-01-01 is after end 2024-01-01"),
     ("displacement", {"area": "Atlantis"}, "parameter 'area': unknown area 'Atlantis'"),

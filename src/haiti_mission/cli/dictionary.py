@@ -9,8 +9,9 @@ from .common import DATA_DIR_HELP, FAILED, OK
 def _dictionary(args) -> int:
     from ..datapackage.descriptor import read_package
     from ..errors import DataError
+    from ..files import DESCRIPTOR_LIMIT, FileRefused, WriteError, read_regular, write_atomic
     from ..interop.dictionary import COMMAND, readme_path, render_dictionary
-    from ..paths import display_path
+    from ..paths import DESCRIPTOR, display_path, project_root
 
     try:
         package = read_package(args.data_dir)
@@ -20,17 +21,26 @@ def _dictionary(args) -> int:
     text = render_dictionary(package).encode("utf-8")
     target = readme_path(package)
     if args.check:
-        current = target.read_bytes() if target.is_file() else None
+        state = "is out of date with the descriptor"
+        try:
+            current = read_regular(target, DESCRIPTOR_LIMIT, "data dictionary")
+        except FileRefused as exc:
+            current, state = None, "is missing" if str(exc) == "file not found" else str(exc)
         if current != text:
-            state = "is missing" if current is None else "is out of date with the descriptor"
             print(f"{display_path(target)} {state}; run `{COMMAND}` to regenerate it", file=sys.stderr)
             return FAILED
         print(f"{display_path(target)} is up to date")
         return OK
+    # The dictionary sits beside the data: never over a data file, the descriptor, or (a data
+    # folder given as the project's own) the project's README.
+    protected = {f"the data file of resource {r.name!r}": package.file_of(r) for r in package.resources}
+    protected["the descriptor"] = package.folder / DESCRIPTOR
+    if project_root() is not None:
+        protected["the project's README"] = project_root() / "README.md"
     try:
-        target.write_bytes(text)
-    except OSError as exc:
-        print(f"haiti-mission dictionary: cannot write {display_path(target)}: {exc.strerror or exc}", file=sys.stderr)
+        write_atomic(target, text, protected=protected)
+    except WriteError as exc:
+        print(exc, file=sys.stderr)
         return FAILED
     print(f"wrote {display_path(target)}")
     return OK

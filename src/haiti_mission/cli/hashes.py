@@ -12,14 +12,14 @@ def _check(package) -> int:
     from ..datapackage.checksums import hash_problems
     from ..paths import display_path
 
-    problems = hash_problems(package)
+    problems = hash_problems(package, absent_too=True)
     for problem in problems:
         print(problem, file=sys.stderr)
-    changed = {p.file for p in problems}
+    failed = {p.file for p in problems}
     for resource in package.resources:
         where = display_path(package.file_of(resource))
-        if where not in changed:
-            print(f"{where}: matches {resource.hash}" if package.file_of(resource).is_file() else f"{where}: file not found")
+        if where not in failed:
+            print(f"{where}: matches {resource.hash}")
     return FAILED if problems else OK
 
 
@@ -47,11 +47,12 @@ def _update(package) -> int:
 def _hashes(args) -> int:
     from ..datapackage.descriptor import read_package
     from ..errors import DataError
+    from ..files import WriteError
 
     try:
         package = read_package(args.data_dir)
         return _update(package) if args.update else _check(package)
-    except (DataError, OSError) as exc:
+    except (DataError, WriteError, OSError) as exc:
         print(exc, file=sys.stderr)
         return FAILED
 

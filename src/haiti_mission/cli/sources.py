@@ -8,7 +8,7 @@ from .common import DATA_DIR_HELP, FAILED, OK
 
 def _sources(args) -> int:
     from ..datapackage.descriptor import read_package
-    from ..errors import DataError
+    from ..errors import DataError, printable
 
     try:
         package = read_package(args.data_dir)
@@ -16,7 +16,7 @@ def _sources(args) -> int:
             from ..interop.sources_check import check_package, format_check
 
             result, other = check_package(package)
-            print(format_check(result))
+            print(printable(format_check(result), lines=True))  # the check runs on data that may not validate
             if other:
                 print(f"note: the tables have {other} validation problem(s) in all; run `haiti-mission validate` to list them")
             return OK if result.ok else FAILED

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 from ..errors import DataError, Problem
+from ..files import DATA_FILE_LIMIT, DESCRIPTOR_LIMIT, FileRefused, file_problem, read_regular, write_atomic
 from ..paths import DESCRIPTOR, data_dir, display_path
+from .csvfile import refusal_text
 from .descriptor import Package, Resource, read_package
 
 HASH_PREFIX = "sha256:"
@@ -34,12 +34,20 @@ def file_record(data: bytes) -> dict:
 
 
 def data_version(package: Package | None = None) -> str:
-    """Return '<descriptor version>+<first 12 hex of a hash over every resource file>'."""
+    """Return '<descriptor version>+<first 12 hex of a hash over every resource file>'.
+
+    Raises DataError naming the file when a data file cannot be read (missing, too large, not a
+    regular file).
+    """
     package = package or read_package()
     digest = hashlib.sha256()
     for resource in sorted(package.resources, key=lambda r: r.name):
         digest.update(resource.name.encode() + b"\0")
-        digest.update(package.file_of(resource).read_bytes())
+        path = package.file_of(resource)
+        try:
+            digest.update(read_regular(path, DATA_FILE_LIMIT, "data file"))
+        except (FileRefused, OSError) as exc:
+            raise DataError([Problem(display_path(path), None, None, str(exc) if isinstance(exc, FileRefused) else (exc.strerror or str(exc)))]) from None
     return f"{package.version}+{digest.hexdigest()[:12]}"
 
 
@@ -63,24 +71,44 @@ def _recorded_problem(resource: Resource, command: str) -> str | None:
     return None
 
 
-def hash_problems(package: Package) -> list[Problem]:
+def file_problems(package: Package) -> list[Problem]:
+    """One problem per resource whose file cannot be checked: missing, not a regular file, or
+    leading outside the data folder."""
+    problems = []
+    for resource in package.resources:
+        path = package.file_of(resource)
+        if not package.holds(path):
+            problems.append(Problem(display_path(path), None, None, "leads outside the data folder (a symbolic link?); a resource must be a file inside it"))
+        elif (why := file_problem(path)) is not None:
+            problems.append(Problem(display_path(path), None, None, refusal_text(why)))
+    return problems
+
+
+def hash_problems(package: Package, *, absent_too: bool = False) -> list[Problem]:
     """Compare each resource file with the size and hash its descriptor records.
 
     Returns one problem per file that changed without its descriptor, or whose record is missing
-    or malformed. Files that are missing or outside the data folder are left to the table checks.
+    or malformed. A file that is missing, not a regular file or outside the data folder is left to
+    the table checks, unless ``absent_too`` (``hashes --check``): then it is a problem too.
     """
-    problems = []
+    problems = file_problems(package) if absent_too else []
+    unreadable = {p.file for p in file_problems(package)}
     command = refresh_command(package)
     for resource in package.resources:
         path = package.file_of(resource)
-        if not path.is_file() or not package.holds(path):
-            continue
         where = display_path(path)
+        if where in unreadable:
+            continue
         why = _recorded_problem(resource, command)
         if why:
             problems.append(Problem(where, None, None, why))
             continue
-        actual = file_record(path.read_bytes())
+        try:
+            actual = file_record(read_regular(path, DATA_FILE_LIMIT, "data file"))
+        except FileRefused as exc:  # beyond the size limit: the table checks say so too
+            if absent_too:
+                problems.append(Problem(where, None, None, refusal_text(str(exc))))
+            continue
         if actual == {"bytes": resource.bytes, "hash": resource.hash}:
             continue
         problems.append(Problem(where, None, None, (
@@ -117,33 +145,26 @@ def refresh_hashes(folder: Path | str | None = None) -> list[str]:
     """Record each resource file's current size and hash in ``datapackage.json``.
 
     Returns the names of the resources whose record changed; the descriptor is rewritten
-    atomically, and only when something changed. Raises DataError when a file is missing.
+    atomically (``files.write_atomic``), and only when something changed. Raises DataError when a
+    file is missing, WriteError (one line, nothing written) when the descriptor cannot be written.
     """
     package = read_package(folder)
     descriptor = package.folder / DESCRIPTOR
-    raw = json.loads(descriptor.read_bytes().decode("utf-8"))
-    missing = [
-        Problem(display_path(package.file_of(r)), None, None, "file not found (the descriptor lists it as a resource)")
-        for r in package.resources if not package.file_of(r).is_file() or not package.holds(package.file_of(r))
-    ]
+    missing = file_problems(package)
     if missing:
         raise DataError(missing)
+    raw = json.loads(read_regular(descriptor, DESCRIPTOR_LIMIT, "descriptor").decode("utf-8"))
     changed = []
     specs = []
     for spec in raw["resources"]:
         resource = package.resource(spec["name"])
-        record = file_record(package.file_of(resource).read_bytes())
+        record = file_record(read_regular(package.file_of(resource), DATA_FILE_LIMIT, "data file"))
         new = _with_record(spec, record)
         if new != spec or list(new) != list(spec):
             changed.append(resource.name)
         specs.append(new)
     if changed:
         raw["resources"] = specs
-        tmp = descriptor.with_name(f".{descriptor.name}.tmp-{os.getpid()}")
-        try:
-            tmp.write_bytes(descriptor_text(raw).encode("utf-8"))
-            shutil.copymode(descriptor, tmp)
-            os.replace(tmp, descriptor)  # atomic: a reader sees the old descriptor or the new one
-        finally:
-            tmp.unlink(missing_ok=True)
+        data_files = {f"the data file of resource {r.name!r}": package.file_of(r) for r in package.resources}
+        write_atomic(descriptor, descriptor_text(raw).encode("utf-8"), protected=data_files)
     return changed

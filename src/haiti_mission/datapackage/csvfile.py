@@ -1,7 +1,7 @@
 """Read one CSV resource strictly against its schema.
 
 Every cell is parsed by the type its field declares and checked against the field's constraints
-(``rules.cell_reader``); nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
+(``cells.cell_reader``); nothing is coerced. The result is a dict of parsed columns plus the problems found, each naming the
 file, the row (the header is row 1) and the field.
 """
 from __future__ import annotations
@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Problem
+from ..files import DATA_FILE_LIMIT, FileRefused, read_regular
 from ..paths import display_path
 from .descriptor import Package, Resource
 from .fields import Field
-from .rules import cell_reader
+from .cells import CELL_LIMIT, cell_reader
 
 _BOM = b"\xef\xbb\xbf"
+# The csv module's own cap (128 KiB a cell by default) would call a long cell "malformed CSV"; with
+# it raised to the file limit, cells are measured against CELL_LIMIT here and named "too long".
+csv.field_size_limit(max(csv.field_size_limit(), DATA_FILE_LIMIT))
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
@@ -106,11 +110,9 @@ def read_table(package: Package, resource: Resource) -> tuple[Table, list[Proble
         # The descriptor's path is a plain relative name, so only a symbolic link can lead here.
         return _empty(resource, where), [Problem(where, None, None, "leads outside the data folder (a symbolic link?); a resource must be a file inside it")]
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return _empty(resource, where), [Problem(where, None, None, "file not found (the descriptor lists it as a resource)")]
-    except IsADirectoryError:
-        return _empty(resource, where), [Problem(where, None, None, "is a folder, not a CSV file")]
+        raw = read_regular(path, DATA_FILE_LIMIT, "data file")
+    except FileRefused as exc:
+        return _empty(resource, where), [Problem(where, None, None, refusal_text(str(exc)))]
     key = (content_digest(raw), where, resource.fields, resource.primary_key)
     if key not in _parsed:
         if len(_parsed) > 64:
@@ -122,6 +124,15 @@ def read_table(package: Package, resource: Resource) -> tuple[Table, list[Proble
     return table, list(problems)
 
 
+def refusal_text(reason: str) -> str:
+    """What to say about a data file that ``read_regular`` refused."""
+    if reason == "file not found":
+        return reason + " (the descriptor lists it as a resource)"
+    if reason.startswith("is not a regular file"):
+        return reason + "; a data package holds plain files"
+    return reason
+
+
 def _empty(resource: Resource, where: str) -> Table:
     return Table(resource, where, {f.name: [] for f in resource.fields}, [])
 
@@ -131,23 +142,21 @@ def _has_duplicates(values: list) -> bool:
     return len(set(present)) != len(present)
 
 
+def _too_long(text: str) -> str:
+    return f"is {len(text):,} characters long: too long (a cell holds at most {CELL_LIMIT:,} characters)"
+
+
 def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
     """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
     problems: list[tuple] = []
     reader = cell_reader(fld)
-    if reader is None:
-        values = [t if t != "" else None for t in texts]
-        if fld.required and "" in texts:
-            problems.extend((row, 0, Problem(where, row, fld.name, "a value is required"))
-                            for row, t in zip(rows, texts) if t == "")
-    else:
-        # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
-        parsed = {text: reader(text) for text in set(texts) if text != ""}
-        parsed[""] = (None, "a value is required" if fld.required else None)
-        values = [parsed[text][0] for text in texts]
-        bad = {text for text, (_, why) in parsed.items() if why is not None}
-        if bad:
-            problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
+    # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
+    parsed = {text: reader(text) if len(text) <= CELL_LIMIT else (None, _too_long(text)) for text in set(texts) if text != ""}
+    parsed[""] = (None, "a value is required" if fld.required else None)
+    values = [parsed[text][0] for text in texts]
+    bad = {text for text, (_, why) in parsed.items() if why is not None}
+    if bad:
+        problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
     if fld.unique and _has_duplicates(values):
         # An empty cell, or one that did not parse, takes no part in uniqueness (it has no value).
         seen: dict = {}

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from ..errors import DataError, Problem
+from ..errors import DataError, Problem, brief
+from ..files import DESCRIPTOR_LIMIT, FileRefused, read_regular
 from ..paths import DESCRIPTOR, data_dir, display_path
+from .conventions import package_problems, path_problem, resource_problems, structure_problems
 from .fields import Field, parse_field
 from .rules import Rule, parse_rules
 
@@ -67,7 +69,7 @@ class Package:
             if r.name == name:
                 return r
         known = ", ".join(r.name for r in self.resources)
-        raise KeyError(f"unknown dataset {name!r}; known datasets: {known}")
+        raise KeyError(f"unknown dataset {brief(name)}; known datasets: {known}")
 
     @property
     def resource_names(self) -> list[str]:
@@ -91,14 +93,6 @@ def _names(value) -> tuple[str, ...] | None:
     return names if names and all(isinstance(n, str) and n for n in names) else None
 
 
-def _safe_resource_path(path: object) -> bool:
-    """A resource path must be a plain file name inside the data folder."""
-    if not isinstance(path, str) or not path:
-        return False
-    p = PurePosixPath(path)
-    return not p.is_absolute() and ".." not in p.parts and "\\" not in path and ":" not in path
-
-
 def _parse_foreign_keys(schema: dict, names: list[str], where: str, problems: list[Problem]) -> list[ForeignKey]:
     specs = schema.get("foreignKeys", [])
     if not isinstance(specs, list):
@@ -110,7 +104,7 @@ def _parse_foreign_keys(schema: dict, names: list[str], where: str, problems: li
         fields = _names(fk.get("fields")) if isinstance(fk, dict) else None
         ref_fields = _names(ref.get("fields")) if isinstance(ref, dict) else None
         if fields is None or ref_fields is None or not isinstance(ref.get("resource"), str) or len(fields) != len(ref_fields):
-            problems.append(Problem(where, None, None, f"foreign key {fk!r} must name its fields and a reference with a resource and as many fields"))
+            problems.append(Problem(where, None, None, f"foreign key {brief(fk)} must name its fields and a reference with a resource and as many fields"))
             continue
         for name in fields:
             if name not in names:
@@ -121,26 +115,29 @@ def _parse_foreign_keys(schema: dict, names: list[str], where: str, problems: li
 
 def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
     """Turn a descriptor dictionary into a Package, or raise DataError naming what is wrong."""
-    problems: list[Problem] = []
+    problems: list[Problem] = package_problems(raw, where)
     resources = []
     if not isinstance(raw.get("resources"), list) or not raw["resources"]:
-        raise DataError([Problem(where, None, None, "the descriptor has no resources list")])
+        raise DataError(problems + [Problem(where, None, None, "the descriptor has no resources list")])
     for number, spec in enumerate(raw["resources"], start=1):
         if not isinstance(spec, dict):
-            problems.append(Problem(where, None, None, f"resource {number} must be an object with a name, a path and a schema, not {spec!r}"))
+            problems.append(Problem(where, None, None, f"resource {number} must be an object with a name, a path and a schema, not {brief(spec)}"))
             continue
         rname = spec.get("name")
-        if not isinstance(rname, str) or not rname:
-            problems.append(Problem(where, None, None, f"resource {number} has no name"))
+        if not isinstance(rname, str) or not rname or rname != rname.strip() or brief(rname) != repr(rname):
+            problems.append(Problem(where, None, None, f"resource {number} has no name (a plain text name)"))
             continue
         rwhere = f"{where} (resource {rname!r})"
+        found = resource_problems(spec, rwhere)
         path = spec.get("path")
-        if not _safe_resource_path(path):
-            problems.append(Problem(rwhere, None, None, f"resource path {path!r} must be a relative file name inside the data folder"))
-            continue
+        why = path_problem(path)
+        if why:
+            found.append(Problem(rwhere, None, None, why))
         schema = spec.get("schema")
-        if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-            problems.append(Problem(rwhere, None, None, "resource has no schema with a fields list"))
+        if not isinstance(schema, str) and (not isinstance(schema, dict) or not isinstance(schema.get("fields"), list)):
+            found.append(Problem(rwhere, None, None, "resource has no schema with a fields list"))
+        if found:
+            problems.extend(found)
             continue
         fields = [parse_field(f, rwhere, problems) for f in schema["fields"]]
         fields = [f for f in fields if f is not None]
@@ -177,6 +174,8 @@ def parse_descriptor(raw: dict, folder: Path, where: str) -> Package:
             for name in fk.reference_fields:
                 if name not in target.field_names:
                     problems.append(Problem(f"{where} (resource {r.name!r})", None, ",".join(fk.fields), f"foreign key refers to field {name!r}, which {fk.resource} does not have"))
+    if not problems:
+        problems.extend(structure_problems(resources, where))
     if problems:
         raise DataError(problems)
     licenses = raw.get("licenses", [])
@@ -198,18 +197,38 @@ def read_package(folder: Path | str | None = None) -> Package:
         stat = path.stat()
     except FileNotFoundError:
         raise DataError([Problem(where, None, None, "descriptor file not found")]) from None
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    except OSError as exc:
+        raise DataError([Problem(where, None, None, f"cannot be read: {exc.strerror or exc}")]) from None
+    key = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
     if key in _cache:
         return _cache[key]
+    package = parse_descriptor(decode_descriptor(_read(path, where), where), folder, where)
+    _cache.clear()
+    _cache[key] = package
+    return package
+
+
+def _read(path: Path, where: str) -> bytes:
     try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
+        return read_regular(path, DESCRIPTOR_LIMIT, "descriptor")
+    except FileRefused as exc:
+        reason = str(exc) + ("; a data package holds plain files" if str(exc).startswith("is not a regular file") else "")
+        raise DataError([Problem(where, None, None, reason)]) from None
+
+
+def decode_descriptor(data: bytes, where: str) -> dict:
+    """The descriptor's bytes as a dict (strict UTF-8). A NaN or Infinity parses, and is refused
+    where it stands (a constraint must be a finite number), naming the field."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise DataError([Problem(where, None, None, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")]) from None
     except json.JSONDecodeError as exc:
         raise DataError([Problem(where, None, None, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]) from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise DataError([Problem(where, None, None, f"not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise DataError([Problem(where, None, None, "not valid JSON: nested too deeply")]) from None
     if not isinstance(raw, dict):
         raise DataError([Problem(where, None, None, "the descriptor must be a JSON object")])
-    package = parse_descriptor(raw, folder, where)
-    _cache.clear()
-    _cache[key] = package
-    return package
+    return raw

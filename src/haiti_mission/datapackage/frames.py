@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, brief
+from . import dates
+from .cells import DATE_RANGE, parse_date_text
 from .csvfile import Table
 from .descriptor import Field, Package, read_package
 from .validation import check_tables
@@ -25,19 +27,31 @@ READS_ENV = "HAITI_MISSION_READS"
 _sha256: dict[tuple, str] = {}
 
 def parse_as_of(value) -> dt.date:
-    """Return ``value`` (a date, a datetime, a Timestamp or a YYYY-MM-DD string) as a date."""
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
+    """Return ``value`` (a date, a datetime, a Timestamp, a datetime64 or a 'YYYY-MM-DD' string) as
+    a date; raise ValueError, saying what is wrong, for anything else (NaT, NaN, other forms)."""
+    if value is None:
+        raise ValueError("as_of is None: leave it out, or give a date such as '2024-03-01'")
+    if dates.is_missing(value):
+        shown = "NaN" if isinstance(value, float) else "<NA>" if value is pd.NA else "NaT"
+        raise ValueError(f"as_of is {shown} (no date): give a date such as '2024-03-01', or leave as_of out to keep every row")
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, dt.datetime):  # a Timestamp is one too
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"as_of must be a date in the form YYYY-MM-DD, got {value!r}")
+            return parse_date_text(value.strip(), bounded=False)
+        except ValueError as exc:
+            raise ValueError(f"as_of {brief(value)} {exc}") from None
+    raise ValueError(f"as_of must be a date or a 'YYYY-MM-DD' string, not {type(value).__name__} {brief(value)}")
+
+
+def _cutoff(day: dt.date) -> pd.Timestamp:
+    """``day`` as a Timestamp to compare the data with: the data's dates lie in DATE_RANGE, so a day
+    outside it compares like the range's end."""
+    return pd.Timestamp(min(max(day, DATE_RANGE[0]), DATE_RANGE[1]))
 
 
 def known_by(published: dt.date | None, precision: str | None) -> dt.date | None:
@@ -195,13 +209,14 @@ def load(name: str, as_of=None, *, data_dir: str | Path | None = None) -> pd.Dat
     package.resource(name)  # unknown names fail here, listing the known ones
     frame, known = _load_checked(package, name, dt.date.today())
     frame = frame.copy()
-    if as_of is not None:
-        cutoff = pd.Timestamp(parse_as_of(as_of))
+    day = None if as_of is None else parse_as_of(as_of)
+    if day is not None:
+        cutoff = _cutoff(day)
         keep = known <= cutoff
         if "date" in frame:
             keep &= frame["date"] <= cutoff
         frame = frame.loc[keep.to_numpy()].reset_index(drop=True)
-    frame.attrs = {"dataset": name, "as_of": None if as_of is None else parse_as_of(as_of).isoformat()}
+    frame.attrs = {"dataset": name, "as_of": None if day is None else day.isoformat()}
     return frame
 
 

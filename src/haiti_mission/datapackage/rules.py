@@ -1,14 +1,16 @@
-"""The rule engine: every check a value, a row or a table must pass, driven by the descriptor.
+"""The row rules of the rule engine: what a row or a table must be, driven by the descriptor.
 
-Two kinds of rules, both read from ``datapackage.json``:
-- cell rules: a field's type and constraints (``cell_reader``), applied while a CSV is parsed;
-- row rules: a resource's ``schema.rules`` list, checked once every table parsed (``check_rows``),
-  with the foreign keys and the rule that no date lies in the future.
-``load()`` and ``validate()`` both run this engine, so they accept and refuse the same values.
+The cell rules (a field's type and constraints, and the package's own rules for every cell) are in
+``cells``, applied while a CSV is parsed; the row rules are a resource's ``schema.rules`` list,
+checked once every table parsed (``check_rows``), with the foreign keys and the rule that no date
+lies in the future. ``load()`` and ``validate()`` both run this engine, so they accept and refuse
+the same values.
 
 A row rule is one of:
 - ``{"kind": "together", "fields": [a, b]}``: a value in one needs a value in the other;
 - ``{"kind": "ordered", "fields": [a, b]}``: a is not after b (when both are given);
+- ``{"kind": "determines", "fields": [a, b]}``: rows with the same value of a have the same value
+  of b (one country name per ISO code);
 - ``{"kind": "implies", "when": {field: condition}, "then": {field: condition}}``: a row that meets
   every ``when`` condition must meet every ``then`` condition. A condition is a list of allowed
   values, or an object with any of ``pattern``, ``minimum``, ``maximum`` and ``empty`` (true: no
@@ -22,81 +24,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from ..errors import Problem
+from ..errors import Problem, brief
+from .cells import number_text
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-RULE_KINDS = ("together", "ordered", "implies")
+RULE_KINDS = ("together", "ordered", "determines", "implies")
 _CONDITION_KEYS = {"pattern", "minimum", "maximum", "empty"}
-
-
-# ---------------------------------------------------------------- cell rules
-
-def parse_cell(text: str, fld) -> object:
-    """Return the value of ``text`` for field ``fld``, or raise ValueError saying why it is not valid."""
-    if fld.type == "string":
-        return text
-    if fld.type == "integer":
-        if not _INTEGER.fullmatch(text):
-            raise ValueError(f"{text!r} is not a whole number (write digits only, e.g. 1000, without separators, decimals or words)")
-        return int(text)
-    if fld.type == "number":
-        value = float(text) if _NUMBER.fullmatch(text) else math.nan
-        if not math.isfinite(value):
-            raise ValueError(f"{text!r} is not a finite number")
-        return value
-    if fld.type == "date":
-        if not _DATE.fullmatch(text):
-            raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a real calendar date") from None
-    if fld.type == "boolean":
-        if text in ("true", "false"):
-            return text == "true"
-        raise ValueError(f"{text!r} is not a boolean (write true or false)")
-    raise ValueError(f"field type {fld.type!r} is not supported")
-
-
-def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def constraint_problem(value, fld, pattern: re.Pattern | None = None) -> str | None:
-    """Return why a parsed ``value`` breaks a constraint of ``fld``, or None (``pattern``: the
-    field's pattern, compiled once by the caller)."""
-    if fld.enum is not None and value not in fld.enum:
-        return f"unknown value {value!r}; allowed values: {', '.join(fld.enum)}"
-    if fld.minimum is not None and value < fld.minimum:
-        return f"{value} is below the minimum of {_number(fld.minimum)}"
-    if fld.maximum is not None and value > fld.maximum:
-        return f"{value} is above the maximum of {_number(fld.maximum)}"
-    if fld.min_length is not None and len(value) < fld.min_length:
-        return f"is {len(value)} characters long, shorter than the minimum of {fld.min_length}"
-    if fld.max_length is not None and len(value) > fld.max_length:
-        return f"is {len(value)} characters long, longer than the maximum of {fld.max_length}"
-    if fld.pattern is not None and not (pattern or re.compile(fld.pattern)).fullmatch(value):
-        return f"{value!r} does not match the pattern {fld.pattern}"
-    return None
-
-
-def cell_reader(fld):
-    """Return a function text -> (value, why-not-valid) for one field, or None when any text is
-    valid as it is (a string field without constraints). Decided once per column."""
-    checked = any(x is not None for x in (fld.enum, fld.minimum, fld.maximum, fld.min_length, fld.max_length, fld.pattern))
-    if fld.type == "string" and not checked:
-        return None
-    pattern = re.compile(fld.pattern) if fld.pattern is not None else None
-
-    def read(text):
-        try:
-            value = parse_cell(text, fld)
-        except ValueError as exc:
-            return None, str(exc)
-        return value, constraint_problem(value, fld, pattern) if checked else None
-    return read
 
 
 # ---------------------------------------------------------------- row rules
@@ -129,8 +61,8 @@ class Condition:
             return f"{name} is {' or '.join(repr(v) for v in self.values)}"
         parts = [("empty" if self.empty else "filled in") if self.empty is not None else "",
                  f"matches {self.pattern!r}" if self.pattern is not None else "",
-                 f"at least {_number(self.minimum)}" if self.minimum is not None else "",
-                 f"at most {_number(self.maximum)}" if self.maximum is not None else ""]
+                 f"at least {number_text(self.minimum)}" if self.minimum is not None else "",
+                 f"at most {number_text(self.maximum)}" if self.maximum is not None else ""]
         return f"{name} is " + " and ".join(p for p in parts if p)
 
 
@@ -180,7 +112,7 @@ def parse_rules(specs, fields: dict, where: str, problems: list[Problem]) -> tup
         kind = spec.get("kind") if isinstance(spec, dict) else None
         if kind not in RULE_KINDS:
             why = f"kind must be one of {', '.join(RULE_KINDS)}"
-        elif kind in ("together", "ordered"):
+        elif kind in ("together", "ordered", "determines"):
             names = spec.get("fields")
             if not (isinstance(names, list) and len(names) == 2 and all(n in fields for n in names)):
                 why = "fields must name two fields of the resource"
@@ -220,6 +152,17 @@ def rule_problems(table, rule: Rule) -> list[Problem]:
             if va is not None and vb is not None and va > vb:
                 shown = [v.isoformat() if isinstance(v, date) else v for v in (va, vb)]
                 out.append(Problem(table.file, row, a, f"{shown[0]} is after {b} {shown[1]}; {a} cannot come after {b}{hint}"))
+    elif rule.kind == "determines":
+        a, b = rule.fields
+        first: dict = {}
+        for row, va, vb in zip(table.row_numbers, cols[a], cols[b]):
+            if va is None:
+                continue
+            seen_row, seen = first.setdefault(va, (row, vb))
+            if vb != seen:
+                shown = "empty" if vb is None else brief(vb)
+                out.append(Problem(table.file, row, b, f"{shown}, but row {seen_row} gives {'nothing' if seen is None else brief(seen)} "
+                                                       f"for {a} {brief(va)}: one {a} has one {b}{hint}"))
     else:
         when_text = " and ".join(c.describe(n) for n, c in rule.when)
         for i, row in enumerate(table.row_numbers):

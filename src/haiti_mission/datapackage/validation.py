@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..errors import DataError, Problem
+from ..files import DATA_FILE_LIMIT
 from ..paths import DESCRIPTOR, display_path
-from .checksums import hash_problems
+from .checksums import file_problems, hash_problems
 from .csvfile import Table, read_table
 from .descriptor import Package, read_package
 from .rules import check_rows
@@ -69,9 +70,12 @@ def _frictionless_problems(package: Package) -> list[tuple[str, Problem]]:
     import frictionless  # heavy: imported only when a full validation is asked for
 
     descriptor = package.folder / DESCRIPTOR
-    report = frictionless.validate(str(descriptor))
-    problems = []
     where = display_path(descriptor)
+    try:
+        report = frictionless.validate(str(descriptor))
+    except Exception as exc:  # Frictionless's own failure must not hide what ours found
+        return [("frictionless-failed", Problem(where, None, None, f"frictionless could not validate the package: {exc}"))]
+    problems = []
     for error in report.errors:
         problems.append((error.type, Problem(where, None, None, f"frictionless: {error.message}")))
     for task in report.tasks:
@@ -106,9 +110,10 @@ def validate(folder=None, *, today: date | None = None, use_frictionless: bool =
     report.problems.extend(problems)
     recorded = hash_problems(package)
     report.problems.extend(recorded)
-    # A file leading outside the data folder is not opened by anyone, Frictionless included.
-    escapes = any(not package.holds(package.file_of(r)) for r in package.resources)
-    if use_frictionless and not escapes:
+    # A file that leads outside the data folder, is not a regular file (a named pipe would block
+    # its reader) or is beyond the size limit is opened by no one, Frictionless included.
+    unread = file_problems(package) or any(package.file_of(r).stat().st_size > DATA_FILE_LIMIT for r in package.resources)
+    if use_frictionless and not unread:
         changed = {p.file for p in recorded}
         ours = {(p.file, p.row, p.field) for p in problems}
         ours_rows = {(p.file, p.row) for p in problems}

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import quote
 
 import pandas as pd
 
 from ..datapackage import dates
+from ..errors import brief
 from ..datapackage.descriptor import Package, Resource, read_package
 from ..datapackage.frames import load
 
 STYLES = ("text", "markdown")
 
-_MARKDOWN_SPECIAL = "\\`*_[]<>#"
+# Markdown: every character that opens or closes markup anywhere in a line is escaped with a
+# backslash; a URL goes into an autolink <...>, where no escape works, so whatever could end it or
+# is not a URL character is percent-encoded instead.
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#!|~&"
+_LINE_START = re.compile(r"^([+=-]|[0-9]+(?=[.)]))")  # a list item, a heading underline
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def date_text(published, precision) -> str:
@@ -33,8 +40,17 @@ def short_citation(publisher, published, precision) -> str:
     return f"{publisher}, {dates.date_text(published, precision)}"
 
 
-def _md(text: str) -> str:
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in text)
+def _md(text: str, *, line_start: bool = False) -> str:
+    """``text`` for Markdown: markup characters escaped, and at the start of a line (``line_start``)
+    what would make it a list item or a heading underline."""
+    escaped = "".join(f"\\{c}" if c in _MARKDOWN_SPECIAL else c for c in str(text))
+    if line_start:
+        escaped = _LINE_START.sub(lambda m: m.group() + "\\" if m.group()[0].isdigit() else "\\" + m.group(), escaped, count=1)
+    return escaped
+
+
+def _md_url(url: str) -> str:
+    return quote(str(url), safe=_URL_SAFE)
 
 
 def format_source(source: Mapping, style: str = "text") -> str:
@@ -43,15 +59,17 @@ def format_source(source: Mapping, style: str = "text") -> str:
     publisher, title, url = str(source["publisher"]), str(source["title"]).strip(), str(source["url"])
     end = "" if title.endswith((".", "?", "!")) else "."
     if style == "markdown":
-        return f"{_md(publisher)} ({when}). *{_md(title)}*{end} <{url}>"
+        return f"{_md(publisher, line_start=True)} ({when}). *{_md(title)}*{end} <{_md_url(url)}>"
     return f"{publisher} ({when}). {title}{end} {url}"
 
 
 def format_package(package: Package, style: str = "text") -> str:
     """Return the citation of the data package itself: name, version, title and license."""
     licenses = ", ".join(lic.get("name") or lic.get("title", "") for lic in package.licenses)
-    title = f"*{_md(package.title)}*" if style == "markdown" else package.title
-    text = f"{package.name} {package.version}. {title}."
+    if style == "markdown":
+        text = f"{_md(package.name, line_start=True)} {_md(package.version)}. *{_md(package.title)}*."
+        return text + (f" Data licensed {_md(licenses)}." if licenses else "")
+    text = f"{package.name} {package.version}. {package.title}."
     return text + (f" Data licensed {licenses}." if licenses else "")
 
 
@@ -118,16 +136,17 @@ def cite(item=None, *, data_dir=None, style: str = "text") -> str:
             raise ValueError("the row has no source_id to cite; select the source_id column too")
         source_id = str(row["source_id"])
         dataset = row_dataset(row, package)
+        esc = _md if style == "markdown" else str
         if dataset is not None and dataset.name != "sources":
-            suffix = f" [{package.name} {package.version}, {dataset.name} {row[dataset.primary_key[0]]}]"
+            suffix = f" [{esc(package.name)} {esc(package.version)}, {esc(dataset.name)} {esc(row[dataset.primary_key[0]])}]"
         elif dataset is None:
             # Any dataset's own key will do, but not a key other tables point to (source_id).
             pointed_to = {fk.reference_fields for r in package.resources for fk in r.foreign_keys}
             keys = [r.primary_key[0] for r in package.resources if len(r.primary_key) == 1 and r.primary_key not in pointed_to]
             ident = next((row[k] for k in keys if k in row and not dates.is_missing(row[k])), None)
-            suffix = f" [{package.name} {package.version}, {ident}]" if ident is not None else ""
+            suffix = f" [{esc(package.name)} {esc(package.version)}, {esc(ident)}]" if ident is not None else ""
     table = load("sources", data_dir=data_dir).set_index("source_id", drop=False)
     if source_id not in table.index:
         where = package.resource("sources").path
-        raise KeyError(f"unknown source_id {source_id!r}: it has no row in {where}")
+        raise KeyError(f"unknown source_id {brief(source_id)}: it has no row in {where}")
     return format_source(table.loc[source_id], style) + suffix

@@ -26,7 +26,8 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`"
+    # A backtick inside (the URL pattern holds one) needs a longer fence, padded with spaces.
+    return f"`` {text} ``" if "`" in str(text) else f"`{text}`"
 
 
 def _number(value) -> str:
@@ -50,6 +51,8 @@ def _field_notes(fld: Field, rule: Split | None = None) -> str:
         notes.append(f"At least {fld.min_length} characters.")
     if fld.max_length is not None:
         notes.append(f"At most {fld.max_length} characters.")
+    if fld.multiline:
+        notes.append("May hold line breaks.")
     if fld.unit:
         notes.append(f"Unit: {fld.unit}.")
     if fld.pattern:
@@ -100,6 +103,8 @@ def _rules(resource: Resource) -> list[str]:
             text = f"{_code(a)} and {_code(b)} are filled in together or left empty together"
         elif rule.kind == "ordered":
             text = f"{_code(a)} is not after {_code(b)}"
+        elif rule.kind == "determines":
+            text = f"rows with the same {_code(a)} have the same {_code(b)}"
         else:
             when = " and ".join(c.describe(_code(n)) for n, c in rule.when)
             then = " and ".join(c.describe(_code(n)) for n, c in rule.then)

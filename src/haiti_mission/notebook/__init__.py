@@ -3,10 +3,11 @@
 ``start`` checks a notebook's parameters first thing; ``present`` shows numbered tables, figures
 and prose with their sources; ``figures`` draws the report figures from analysis output; ``style``
 makes them look alike and render byte for byte the same; ``parameters`` reads and checks the
-parameters a notebook declares (the pipeline checks them with the same code before a kernel starts).
+parameters a notebook declares (the pipeline checks them with the same code before a kernel starts),
+and ``parameters_file`` reads a YAML parameters file for the pipeline, safely.
 
 May import: ``analysis``, ``queries``, ``interop``, ``datapackage`` and the base modules
-(``errors``, ``paths``); never ``pipeline`` or ``cli``.
+(``errors``, ``paths``, ``files``); never ``pipeline`` or ``cli``.
 
     from haiti_mission import notebook
     ctx = notebook.start("situation-report", as_of=as_of)

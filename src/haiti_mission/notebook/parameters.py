@@ -4,6 +4,7 @@ A notebook's parameters cell is the single place its parameters are declared: on
 literal per line (``as_of: str = "latest"  # what it means``). The runner reads it to refuse
 unknown names and wrong types before a kernel starts; the notebook calls ``check_parameters``
 right after papermill's injected cell, so a plain ``papermill`` run is checked the same way.
+A YAML parameters file is read by ``parameters_file``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParameterError
+from ..errors import ParameterError, brief
 from ..paths import notebooks_dir
 
 LATEST = "latest"
@@ -40,14 +41,22 @@ class Parameter:
 REPORT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
+_reports: dict[tuple, bool] = {}
+
+
 def is_report(path: Path) -> bool:
     """Whether the notebook at ``path`` is a report: every notebook is, unless its metadata says
     ``"haiti_mission": {"report": false}`` (a guide such as start-here, run and checked like the
     reports but never published as one). A file that cannot be read counts as a report, so the
-    run that uses it says what is wrong with it."""
+    run that uses it says what is wrong with it. Known per file version (path, mtime, size):
+    a notebook is megabytes of JSON, and every parameter check asks."""
     try:
-        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
-        return meta.get("haiti_mission", {}).get("report", True) is not False
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        if key not in _reports:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+            _reports[key] = meta.get("haiti_mission", {}).get("report", True) is not False
+        return _reports[key]
     except (OSError, ValueError, AttributeError):
         return True
 
@@ -104,14 +113,24 @@ def parse_parameters_cell(source: str, notebook: str) -> dict[str, Parameter]:
     return params
 
 
+_declared: dict[tuple, dict[str, Parameter]] = {}
+
+
 def notebook_parameters(name: str) -> dict[str, Parameter]:
-    """Return the parameters declared in the ``parameters`` cell of report notebook ``name``."""
-    nb = json.loads(notebook_path(name).read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            return parse_parameters_cell(source, name)
-    raise ParameterError(name, None, "the notebook has no cell tagged 'parameters'")
+    """Return the parameters declared in the ``parameters`` cell of report notebook ``name``.
+
+    Read once per version of the file (a notebook with its outputs is hundreds of KB of JSON)."""
+    path = notebook_path(name)
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _declared:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cell = next((c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+        if cell is None:
+            raise ParameterError(name, None, "the notebook has no cell tagged 'parameters'")
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        _declared[key] = parse_parameters_cell(source, name)
+    return dict(_declared[key])
 
 
 def _check_type(notebook: str, param: Parameter, value):
@@ -128,7 +147,7 @@ def _check_type(notebook: str, param: Parameter, value):
         return [v.strip() for v in value.split(",") if v.strip()]
     if not ok:
         hint = " (write dates as quoted strings, e.g. \"2024-03-01\")" if ann == "str" and isinstance(value, (int, dt.date)) else ""
-        raise ParameterError(notebook, param.name, f"expected {ann}, got {type(value).__name__} {value!r}{hint}")
+        raise ParameterError(notebook, param.name, f"expected {ann}, got {type(value).__name__} {brief(value)}{hint}")
     return list(value) if ann == "list[str]" else value
 
 
@@ -148,11 +167,16 @@ def check_types(notebook: str, values: dict) -> dict:
 
 
 def _parse_date(notebook: str, name: str, value: str) -> dt.date:
+    from ..datapackage.cells import DATE_RANGE, parse_date_text
+
     word = DEFAULT_SINCE if name == "since" else LATEST
     try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ParameterError(notebook, name, f"{value!r} is not a date in the form YYYY-MM-DD (or {word!r})") from None
+        day = parse_date_text(value.strip(), bounded=False)
+    except ValueError as exc:
+        raise ParameterError(notebook, name, f"{brief(value)} {exc} (or {word!r})") from None
+    if day < DATE_RANGE[0]:  # a date after today is refused as in the future
+        raise ParameterError(notebook, name, f"{day.isoformat()} is before the dates the package can hold (from {DATE_RANGE[0].isoformat()})")
+    return day
 
 
 def latest_publication(data_dir=None) -> dt.date:
@@ -190,16 +214,16 @@ def check_values(notebook: str, values: dict, *, today: dt.date | None = None, d
     if "area" in out:
         areas = sorted(load("displacement", data_dir=data_dir)["area"].dropna().unique())
         if out["area"] not in areas:
-            raise ParameterError(notebook, "area", f"unknown area {out['area']!r}; areas in the data: {', '.join(areas)}")
+            raise ParameterError(notebook, "area", f"unknown area {brief(out['area'])}; areas in the data: {', '.join(areas)}")
     if "force" in out:
         forces = (*read_package(data_dir).resource("pledges").field("force").enum, ALL_FORCES)
         if out["force"] not in forces:
-            raise ParameterError(notebook, "force", f"unknown force {out['force']!r}; choose one of {', '.join(forces)}")
+            raise ParameterError(notebook, "force", f"unknown force {brief(out['force'])}; choose one of {', '.join(forces)}")
     if "categories" in out:
         allowed = read_package(data_dir).resource("timeline").field("category").enum
         bad = [c for c in out["categories"] if c not in allowed]
         if bad:
-            raise ParameterError(notebook, "categories", f"unknown category {bad[0]!r}; choose from {', '.join(allowed)}")
+            raise ParameterError(notebook, "categories", f"unknown category {brief(bad[0])}; choose from {', '.join(allowed)}")
     return out
 
 

@@ -19,6 +19,7 @@ from ..notebook.parameters import (
     notebook_parameters,
     notebook_path,
 )
+from ..notebook.parameters_file import read_parameters_yaml
 from ..paths import display_path, notebooks_dir
 
 
@@ -52,12 +53,7 @@ def read_params_file(path: str | Path, names: list[str]) -> dict[str, dict]:
     keys that are notebook names hold parameters for that notebook only.
     """
     path = Path(path)
-    try:
-        data = _yaml_without_dates(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ParameterError(str(path), None, "parameters file not found") from None
-    except Exception as exc:  # yaml errors carry their own position
-        raise ParameterError(str(path), None, f"not a valid YAML parameters file: {exc}") from None
+    data = read_parameters_yaml(path)  # safe reading: size limit, no aliases, errors name the file
     if data is None:
         return {n: {} for n in names}
     if not isinstance(data, dict):

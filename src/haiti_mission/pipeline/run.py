@@ -45,7 +45,11 @@ def unchanged(plans: list[Plan], folder: Path) -> list[dict] | None:
     # the checks, so such a run takes the long way.
     if not all(package.file_of(r).is_file() and package.holds(package.file_of(r)) for r in package.resources):
         return None
-    entries = fast_path_entries(folder, [(p.name, p.given) for p in plans], current_digests([p.name for p in plans]))
+    try:
+        digests = current_digests([p.name for p in plans])
+    except (OSError, ValueError):
+        return None  # a file the checks will refuse (too large, not a regular file): the long way says which
+    entries = fast_path_entries(folder, [(p.name, p.given) for p in plans], digests)
     if entries is None:
         return None
     return [dict(e, build={"run": "reused", "why": "inputs unchanged"}) for e in entries]
