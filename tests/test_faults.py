@@ -581,7 +581,8 @@ def test_a_run_killed_halfway_then_the_next_run(ws):
     assert proc.returncode == -signal.SIGKILL
     assert snapshot(ws.out) == COMMITTED
     assert staging.is_dir()  # what a killed run leaves: only its staging folder, beside the output
-    assert sorted(p.name for p in ws.out.parent.iterdir()) == sorted([ws.out.name, staging.name])
+    # A killed run leaves its staging folder and its lock file (free: a lock ends with its process), which the next run removes.
+    assert sorted(p.name for p in ws.out.parent.iterdir()) == sorted([ws.out.name, staging.name, f".{ws.out.name}.lock"])
     assert_no_process_left(ws.root)  # workers die with their parent; kernels notice within a second
 
     again = subprocess.run([*CLI, "reports", "--out", str(ws.out), "--only", "timeline", "--quiet"], cwd=ws.root,
@@ -708,7 +709,7 @@ def _unprivileged() -> list[str]:
 @pytest.mark.parametrize(("read_only", "says"), [
     ("out", "output folder {out} is read-only: permission denied"),
     ("out/figures/timeline", "output folder {out} is read-only (its subfolder figures/timeline is read-only): permission denied"),
-    ("parent", "cannot write reports to {out}: cannot create a folder in {parent} (Permission denied)"),
+    ("parent", "cannot write reports to {out}: cannot create a file in {parent} (Permission denied)"),
 ], ids=["output-folder", "a-subfolder", "the-folder-around-it"])
 @pytest.mark.slow
 def test_a_read_only_output_folder(ws, read_only, says):

@@ -5,7 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .common import FAILED, INTERRUPTED, OK, USAGE, add_jobs
+from .common import FAILED, INTERRUPTED, OK, USAGE, add_jobs, out_path
 
 
 def _default_out() -> str:
@@ -51,7 +51,7 @@ def register(sub) -> None:
     p.add_argument("--end", required=True, metavar="DATE", help='last day of the series (YYYY-MM-DD, or "latest": the newest source\'s date)')
     p.add_argument("--every", default="month", metavar="PERIOD", help="month (default), quarter or week: a report date at the end of each")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these report notebooks")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: reports/archive in the project)")
+    p.add_argument("--out", type=out_path, metavar="DIR", help="output folder (default: reports/archive in the project)")
     add_jobs(p)
     p.add_argument("--force", action="store_true", help="execute every report, even those whose inputs are unchanged")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -29,5 +29,12 @@ def jobs(text: str) -> int:
     return value
 
 
+def out_path(text: str) -> str:
+    """argparse type of --out: a path, never an empty one (which would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty; give a folder (or file) of its own, e.g. --out reports")
+    return text
+
+
 def add_jobs(parser, what: str = "notebooks run in parallel") -> None:
     parser.add_argument("--jobs", type=jobs, default=os.cpu_count() or 1, metavar="N", help=f"{what} (default: number of CPUs)")

@@ -9,7 +9,13 @@ from .common import DATA_DIR_HELP, FAILED, OK
 def _dictionary(args) -> int:
     from ..datapackage.descriptor import read_package
     from ..errors import DataError
-    from ..files import DESCRIPTOR_LIMIT, FileRefused, WriteError, read_regular, write_atomic
+    from ..files import (
+        DESCRIPTOR_LIMIT,
+        FileRefused,
+        WriteError,
+        read_regular,
+        write_atomic,
+    )
     from ..interop.dictionary import COMMAND, readme_path, render_dictionary
     from ..paths import DESCRIPTOR, display_path, project_root
 

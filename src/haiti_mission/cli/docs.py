@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import DATA_DIR_HELP, FAILED, OK, USAGE
+from .common import DATA_DIR_HELP, FAILED, OK, USAGE, out_path
 
 
 def _default_out() -> Path | None:
@@ -18,8 +18,8 @@ def _docs(args) -> int:
     from ..datapackage.descriptor import read_package
     from ..errors import DataError
     from ..interop.output import OutputError, check_target, write_files
-    from ..pipeline.reference import INDEX_PAGE, reference_files
     from ..paths import display_path
+    from ..pipeline.reference import INDEX_PAGE, reference_files
 
     out = Path(args.out) if args.out else _default_out()
     if out is None:
@@ -38,6 +38,6 @@ def _docs(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("docs", help="write the reference (Python API from the docstrings, data dictionary) as static HTML")
-    p.add_argument("--out", metavar="DIR", help="folder to write into (default: reports/reference/ in the project)")
+    p.add_argument("--out", type=out_path, metavar="DIR", help="folder to write into (default: reports/reference/ in the project)")
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.set_defaults(func=_docs)

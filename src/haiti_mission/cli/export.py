@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import DATA_DIR_HELP, FAILED, OK
+from .common import DATA_DIR_HELP, FAILED, OK, out_path
 
 _WHAT = {"hxl": "HXL-tagged CSV", "sqlite": "SQLite table", "parquet": "Parquet"}
 
@@ -39,6 +39,6 @@ def register(sub) -> None:
     p.add_argument("--format", choices=["hxl", "sqlite", "parquet"], default="hxl",
                    help="hxl: CSV files with an HXL hashtag row under the header (default); sqlite: one database "
                         "file, a table per dataset; parquet: one typed file per dataset")
-    p.add_argument("--out", required=True, metavar="PATH", help="folder to write into (hxl, parquet; created if missing), or the database file (sqlite)")
+    p.add_argument("--out", type=out_path, required=True, metavar="PATH", help="folder to write into (hxl, parquet; created if missing), or the database file (sqlite)")
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.set_defaults(func=_export)

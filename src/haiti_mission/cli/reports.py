@@ -5,7 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .common import FAILED, INTERRUPTED, OK, USAGE, add_jobs
+from .common import FAILED, INTERRUPTED, OK, USAGE, add_jobs, out_path
 
 
 def _default_out() -> str:
@@ -51,7 +51,7 @@ def register(sub) -> None:
     p = sub.add_parser("reports", help="regenerate the reports (HTML, executed notebooks, figures)")
     p.add_argument("--as-of", dest="as_of", metavar="DATE", help="date the reports describe (YYYY-MM-DD); sets as_of, or end for the timeline, until for the changes report")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these report notebooks (others stay as they are)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default: reports/ in the project)")
+    p.add_argument("--out", type=out_path, metavar="DIR", help="output folder (default: reports/ in the project)")
     add_jobs(p)
     p.add_argument("--params", metavar="FILE.yaml", help="YAML file of parameters: top-level keys apply to every notebook declaring them, a notebook's name holds its own")
     p.add_argument("--force", action="store_true", help="execute every report, even those whose inputs are unchanged")

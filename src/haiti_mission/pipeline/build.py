@@ -20,7 +20,15 @@ from ..notebook.parameters import notebook_path
 from ..paths import DESCRIPTOR, data_dir, notebooks_dir
 from . import inputs
 from .plan import Plan
-from .reuse import EXECUTED, MANIFEST, RERENDERED, REUSED, decide, previous_entries, read_manifest
+from .reuse import (
+    EXECUTED,
+    MANIFEST,
+    RERENDERED,
+    REUSED,
+    decide,
+    previous_entries,
+    read_manifest,
+)
 from .staging import (
     WORK,
     check_output_folder,
@@ -255,7 +263,7 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         discard(staging)
         raise
     finally:
-        os.close(lock)
+        lock.close()
     return entries
 
 

@@ -21,7 +21,7 @@ import tokenize
 from functools import cache
 from pathlib import Path
 
-from ..paths import DESCRIPTOR, _PACKAGE_DIR, project_root
+from ..paths import _PACKAGE_DIR, DESCRIPTOR, project_root
 
 LOCKFILE = "requirements.lock"
 # Folders of an installed package that are not its code (a wheel carries the data and notebooks).

@@ -7,14 +7,15 @@ everything succeeded. A run that is killed leaves its staging folder behind; the
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
 from ..errors import ReportError
 from ..paths import data_dir, notebooks_dir, project_root
+from .locks import RunLocks, in_use, lock_folder, lock_output, remove_stale_lock
 
 
 def _staging_name(out: Path, kind: str, pid: int) -> Path:
@@ -44,28 +45,6 @@ def remove_tree(path: Path) -> None:
         path.unlink(missing_ok=True)
     elif path.exists():
         shutil.rmtree(path, **({"onexc": retry} if sys.version_info >= (3, 12) else {"onerror": retry}))
-
-
-def _lock(folder: Path) -> int:
-    """Lock ``folder`` for this run; the lock ends with the process, however it ends."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    return fd
-
-
-def _in_use(folder: Path) -> bool:
-    """Whether a running process (a run, or one of its workers) holds ``folder``'s lock."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 # Inside a staging folder: the run's work folder (kernel logs and connection files, never
@@ -151,15 +130,20 @@ def recover(out: Path) -> None:
     with it, even when its process id has been reused); a half-swapped folder, when its run's
     process is gone.
     """
+    remove_stale_lock(out)
     for kind in ("previous", "staging"):
-        for stale in sorted(out.parent.glob(f".{out.name}.{kind}-*")):
+        # By exact prefix, not glob: a folder name with glob characters ("re[p]orts") must not
+        # match, and adopt, another folder's staging or backup.
+        prefix = f".{out.name}.{kind}-"
+        siblings = sorted(p for p in out.parent.iterdir() if p.name.startswith(prefix)) if out.parent.is_dir() else []
+        for stale in siblings:
             try:
                 pid = int(stale.name.rsplit("-", 1)[1])
             except ValueError:
                 continue
             if pid == os.getpid():
                 continue
-            if kind == "staging" and _in_use(stale):
+            if kind == "staging" and in_use(stale):
                 continue
             if kind == "previous" and _pid_alive(pid):
                 continue
@@ -185,6 +169,9 @@ def check_output_folder(out: Path) -> None:
             raise ReportError(f"refusing to write reports to {out}: it is or holds {what} ({folder}); the run replaces the whole folder, so give it a folder of its own")
     if out.parent == out:
         raise ReportError(f"refusing to write reports to {out}: choose a folder of its own")
+    if out == Path.cwd().resolve():
+        raise ReportError(f"refusing to write reports to {out}: it is the current folder, which the run would replace as a whole; "
+                          "give it a folder of its own (e.g. --out reports)")
     if out.exists():
         for folder, _, _ in os.walk(out):
             if not _writable(Path(folder)):
@@ -212,18 +199,21 @@ def write_file(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def prepare_staging(out: Path) -> tuple[Path, int]:
-    """Create this run's staging folder beside ``out``, locked, holding a copy of ``out`` (hard links).
+def prepare_staging(out: Path) -> tuple[Path, RunLocks]:
+    """Take the output folder's lock, then create this run's staging folder beside ``out``,
+    locked, holding a copy of ``out`` (hard links).
 
-    Returns the folder and the lock's file descriptor.
+    Returns the folder and the locks (``RunLocks.close`` releases them, after the swap).
     """
+    out_lock = (lock_output(out), out.parent / f".{out.name}.lock")
     staging = _staging_name(out, "staging", os.getpid())
     remove_tree(staging)
     try:
         staging.mkdir(parents=True)
     except OSError as exc:
+        RunLocks(out_lock).close()
         raise ReportError(f"cannot write reports to {out}: cannot create a folder in {out.parent} ({exc.strerror or exc})") from None
-    lock = _lock(staging)
+    lock = RunLocks(out_lock, lock_folder(staging))
     try:
         if out.exists():
             shutil.copytree(out, staging, symlinks=True, dirs_exist_ok=True, copy_function=_link_or_copy)
@@ -232,19 +222,37 @@ def prepare_staging(out: Path) -> tuple[Path, int]:
         probe.unlink()
     except OSError as exc:
         remove_tree(staging)
-        os.close(lock)
+        lock.close()
         raise ReportError(f"cannot write reports to {out}: {exc.strerror or exc}") from None
     return staging, lock
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def swap_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging`` with two renames, which Ctrl-C, SIGTERM and SIGHUP cannot
+    split (a signal between them would leave no output folder while the message said it was
+    unchanged): during the swap their handlers only note them. A stop signal that came in is said
+    afterwards: the new reports are in place by then, so the run ends as it succeeded."""
     previous = _staging_name(out, "previous", os.getpid())
-    if out.exists():
-        out.rename(previous)
+    caught: list[int] = []
     try:
-        staging.rename(out)
-    except BaseException:
-        if previous.exists() and not out.exists():
-            previous.rename(out)
-        raise
+        held = {sig: signal.signal(sig, lambda number, _frame: caught.append(number)) for sig in _STOP_SIGNALS}
+    except ValueError:  # not the main thread, where Python runs signal handlers: nothing to hold
+        held = {}
+    try:
+        if out.exists():
+            out.rename(previous)
+        try:
+            staging.rename(out)
+        except BaseException:
+            if previous.exists() and not out.exists():
+                previous.rename(out)
+            raise
+    finally:
+        for sig, handler in held.items():
+            signal.signal(sig, handler)
+    for number in caught:
+        print(f"{signal.Signals(number).name} came during the final swap of {out}: the new reports are in place", file=sys.stderr)
     remove_tree(previous)
