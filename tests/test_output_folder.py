@@ -15,6 +15,7 @@ from haiti_mission.errors import ReportError
 from haiti_mission.pipeline import staging
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_is_refused_naming_the_first(tmp_path, capsys):
     out = tmp_path / "reports"
     held = staging.lock_output(out)  # as a run does from before its copy until after its swap
