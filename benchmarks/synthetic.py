@@ -1,18 +1,21 @@
 """Synthetic copies of the curated data, N times larger, valid for the package's own descriptor.
 
-Each table is replicated: copy 0 is the real data unchanged; copy k (k = 1 .. N-1) repeats every
-real row with a new identifier, a source of its own and shifted values:
+Every resource of ``datapackage.json`` is replicated, driven by its schema (no column list here):
+copy 0 is the real data unchanged; copy k (k = 1 .. N-1) repeats every real row with
 
-- sources: ``<source_id>-x<k>``, day-precision publication dates moved back by ``shift(k)`` days;
-- displacement: new ``dis-NNNN`` ids; sub-national areas renamed ``<area> (synthetic k)`` (more
-  areas), national rows stay "Haiti" (more sources repeating national figures, as the press does);
-- pledges, funding: new ids; each country or donor becomes ``<name> (synthetic k)`` with a new
-  ISO3-like code, mission-wide rows (no country, no donor) stay mission-wide;
-- timeline: ``<event_id>-x<k>``, milestones left empty (a milestone occurs at most once).
+- a new primary key: the next ``prefix-NNNN`` where the key's pattern asks for one (``sec-0343``),
+  otherwise ``<key>-x<k>`` (sources, timeline events); links within a table (``part_of``) follow;
+- a source of its own, ``<source_id>-x<k>``;
+- sub-national areas renamed ``<area> (synthetic k)`` (more areas); national rows stay "Haiti";
+- each pledging country or donor renamed ``<name> (synthetic k)``, with a three-letter code no real
+  row uses; mission-wide rows (no country, no donor) stay mission-wide;
+- unique fields other than the key (a timeline milestone occurs once) left empty.
 
-Day-precision dates move back by ``shift(k)`` days (0-119), together with the source they cite, so
-no date lies in the future and "latest" (the newest publication) is the same at every scale.
-Month- and year-precision dates stay on the 1st of their month or year.
+Dates a precision field governs (a source's ``published``; a row's ``date``, ``period_start`` and
+``period_end`` beside ``date_precision``) move back by ``shift(k)`` days (0-119) when the precision
+is "day", so no date lies in the future and "latest" (the newest publication) is the same at every
+scale. Month- and year-precision dates stay on the 1st of their month or year; tables with no
+precision field (IPC analysis periods) keep their dates.
 
 The descriptor is copied unchanged, except the size and sha256 hash it records for each file (when
 it records them), which are those of the new files. New record ids follow the descriptor's patterns:
@@ -32,10 +35,17 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TABLES = ("sources", "displacement", "pledges", "funding", "timeline")
 # Record ids of the form prefix-NNNN, as the descriptor's patterns require: ``{4}`` (exactly four
 # digits) or ``{4,}`` (at least four).
 _NUMBERED_ID = re.compile(r"^\^(?P<prefix>[a-z]+-)\[0-9\]\{(?P<digits>[0-9]+)(?P<open>,?)\}\$$")
+# Day-precision dates a table's precision field governs (a table with no precision field keeps its
+# dates: an IPC analysis period or a cholera window is fixed by its analysis, not by a report date).
+_DATED = {
+    "published_precision": ("published",),
+    "date_precision": ("date", "period_start", "period_end"),
+}
+# Parties renamed per copy, with the code that goes with them.
+_PARTIES = {"pledges": ("country", "iso3"), "funding": ("donor", "iso3")}
 
 
 @dataclass
@@ -82,73 +92,102 @@ def _code(index: int) -> str:
     return "".join(chr(65 + (index // 26 ** p) % 26) for p in (2, 1, 0))
 
 
-def _id_capacity(descriptor: dict, name: str) -> tuple[str, int, bool] | None:
-    """Return (prefix, digits, more digits allowed) when the table's primary key must look like prefix-NNNN."""
-    for resource in descriptor["resources"]:
-        if resource["name"] != name:
-            continue
-        pk = resource["schema"].get("primaryKey")
-        pk = pk[0] if isinstance(pk, list) else pk
-        for fld in resource["schema"]["fields"]:
-            if fld["name"] == pk:
-                match = _NUMBERED_ID.match(fld.get("constraints", {}).get("pattern", ""))
-                if match:
-                    return match["prefix"], int(match["digits"]), bool(match["open"])
-    return None
+def _fields(resource: dict) -> dict[str, dict]:
+    return {f["name"]: f for f in resource["schema"]["fields"]}
+
+
+def _primary_key(resource: dict) -> str:
+    pk = resource["schema"]["primaryKey"]
+    return pk[0] if isinstance(pk, list) else pk
+
+
+def _numbered(resource: dict) -> tuple[str, int, bool] | None:
+    """Return (prefix, digits, more digits allowed) when the primary key must look like prefix-NNNN."""
+    constraints = _fields(resource)[_primary_key(resource)].get("constraints", {})
+    match = _NUMBERED_ID.match(constraints.get("pattern", ""))
+    return (match["prefix"], int(match["digits"]), bool(match["open"])) if match else None
+
+
+def _links(resource: dict) -> tuple[list[str], list[str]]:
+    """The fields that point at a source, and those that point at another row of the same table."""
+    to_sources, to_self = [], []
+    for key in resource["schema"].get("foreignKeys", []):
+        fields = key["fields"] if isinstance(key["fields"], list) else [key["fields"]]
+        (to_self if key["reference"]["resource"] == "" else to_sources if key["reference"]["resource"] == "sources" else []).extend(fields)
+    return to_sources, to_self
 
 
 def generate(source: Path, target: Path, scale: int) -> Synthetic:
-    """Write ``scale`` times the data of folder ``source`` into folder ``target``; return what was written."""
+    """Write ``scale`` times the data of folder ``source`` into folder ``target``; return what was written.
+
+    Every resource of the descriptor is replicated, driven by its schema: the primary key, the
+    foreign keys (to ``sources`` and within the table), unique fields, the precision fields and the
+    areas; nothing here lists a table's columns.
+    """
     if scale < 1:
         raise ValueError("scale must be 1 or more")
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / "datapackage.json", target / "datapackage.json")
     descriptor = json.loads((source / "datapackage.json").read_text(encoding="utf-8"))
     result = Synthetic(target, scale)
-    tables = {name: _read(source, name) for name in TABLES}
-    parties: dict[str, int] = {}  # country or donor name -> index, for stable synthetic codes
+    # Each synthetic party gets the next three-letter code no real row uses, once per name.
+    taken = {row[code] for table, (_, code) in _PARTIES.items() for row in _read(source, table)[1]}
+    codes: dict[str, str] = {}
+    spare = (c for c in map(_code, range(26 ** 3)) if c not in taken)
 
     def party(name: str, k: int) -> tuple[str, str]:
-        index = parties.setdefault(name, len(parties))
-        return f"{name} (synthetic {k})", _code(1000 + k * 64 + index)
+        synthetic = f"{name} (synthetic {k})"
+        if synthetic not in codes:
+            codes[synthetic] = next(spare)
+        return synthetic, codes[synthetic]
 
-    for name in TABLES:
-        header, real = tables[name]
+    for resource in descriptor["resources"]:
+        name = Path(resource["path"]).stem
+        header, real = _read(source, name)
+        fields = _fields(resource)
+        pk = _primary_key(resource)
+        to_sources, to_self = _links(resource)
+        # A unique field other than the key (a milestone) can hold each value once: copies leave it empty.
+        once = [f for f, spec in fields.items() if f != pk and spec.get("constraints", {}).get("unique")]
+        dated = [(p, [d for d in dates if d in fields]) for p, dates in _DATED.items() if p in fields]
+        named = _PARTIES.get(name)
+        numbered = _numbered(resource)
         out = list(real)
-        numbered = _id_capacity(descriptor, name)
-        next_number = 1 + max((int(r[header[0]].rsplit("-", 1)[1]) for r in real), default=0) if numbered else 0
+        next_number = 1 + max((int(r[pk].rsplit("-", 1)[1]) for r in real), default=0) if numbered else 0
         limit = 10 ** numbered[1] - 1 if numbered and not numbered[2] else None
         for k in range(1, scale):
+            if limit is not None and next_number + len(real) - 1 > limit:
+                break
             days = shift(k)
+            new_ids: dict[str, str] = {}
+            copies = []
             for row in real:
-                if limit is not None and next_number > limit:
-                    break
                 new = dict(row)
-                if name == "sources":
-                    new["source_id"] = f"{row['source_id']}-x{k}"
-                    if row["published_precision"] == "day":
-                        new["published"] = _back(row["published"], days)
-                else:
-                    new["source_id"] = f"{row['source_id']}-x{k}"
-                    if row["date_precision"] == "day":
-                        new["date"] = _back(row["date"], days)
                 if numbered:
-                    new[header[0]] = f"{numbered[0]}{next_number:0{numbered[1]}d}"
+                    new[pk] = f"{numbered[0]}{next_number:0{numbered[1]}d}"
                     next_number += 1
-                if name == "displacement":
-                    new["period_start"] = _back(row["period_start"], days)
-                    if row["area_type"] != "country":
-                        new["area"] = f"{row['area']} (synthetic {k})"
-                elif name == "pledges" and row["country"]:
-                    new["country"], new["iso3"] = party(row["country"], k)
-                elif name == "funding" and row["donor"]:
-                    new["donor"], code = party(row["donor"], k)
-                    new["iso3"] = code if row["iso3"] else ""
-                elif name == "timeline":
-                    new["event_id"] = f"{row['event_id']}-x{k}"
-                    new["milestone"] = ""
-                out.append(new)
-        if limit is not None and len(out) < len(real) * scale:
+                else:
+                    new[pk] = f"{row[pk]}-x{k}"
+                new_ids[row[pk]] = new[pk]
+                for f in to_sources if name != "sources" else []:
+                    new[f] = f"{row[f]}-x{k}" if row[f] else ""
+                for f in once:
+                    new[f] = ""
+                for precision, dates in dated:
+                    if row[precision] == "day":
+                        for d in dates:
+                            new[d] = _back(row[d], days)
+                if "area" in fields and row.get("area_type") not in ("country", ""):
+                    new["area"] = f"{row['area']} (synthetic {k})"
+                if named and row[named[0]]:
+                    new[named[0]], code = party(row[named[0]], k)
+                    new[named[1]] = code if row[named[1]] else ""
+                copies.append(new)
+            for new in copies:
+                for f in to_self:
+                    new[f] = new_ids.get(new[f], new[f])
+            out.extend(copies)
+        if len(out) < len(real) * scale:
             result.capped[name] = (f"{len(out):,} rows instead of {len(real) * scale:,} "
                                    f"(ids {numbered[0]}{'N' * numbered[1]} allow {limit:,})")
         _write(target, name, header, out)
