@@ -739,6 +739,21 @@ def test_funding_figure_has_one_panel_per_currency():
     assert sorted(ax.get_xlabel() for ax in fig.axes) == ["million CAD", "million EUR", "million USD"]
 
 
+def test_funding_figure_caps_the_bars_in_all_rank_by_rank_across_currencies():
+    # 60 donors in USD, 5 in CAD, 1 in EUR: 66 figures, more than the figure shows.
+    rows = [money(f"fu-{i:02d}", "2024-05-01", f"Donor {i:02d}", "bilateral", "pledged", 1_000_000 * (100 - i)) for i in range(60)]
+    rows += [money(f"fu-{60 + i}", "2024-05-01", f"Donor {60 + i}", "bilateral", "pledged", 1_000_000 * (10 - i), unit="CAD") for i in range(5)]
+    rows += [money("fu-99", "2024-05-01", "Donor 99", "bilateral", "pledged", 5_000, unit="EUR")]
+    fig = figures.funding_by_donor(fund.latest_by_donor(typed("funding", *rows)))
+    shown = {ax.get_xlabel(): [t.get_text().split(" · ")[0] for t in ax.get_yticklabels()] for ax in fig.axes}
+    assert sum(map(len, shown.values())) == figures.MAX_FUNDING_BARS
+    # Every currency keeps every figure the rank-by-rank budget reaches: the small ones are not crowded out.
+    assert shown["million EUR"] == ["Donor 99"] and sorted(shown["million CAD"]) == [f"Donor {60 + i}" for i in range(5)]
+    usd = figures.MAX_FUNDING_BARS - 6
+    assert sorted(shown["million USD"]) == [f"Donor {i:02d}" for i in range(usd)]  # the largest USD figures
+    assert f"({66 - figures.MAX_FUNDING_BARS} smaller figures not shown)" in fig.texts[0].get_text()
+
+
 def _countries(n: int) -> pd.DataFrame:
     rows = [pledge(f"pl-{i:03d}", "2024-05-01", "pledged", 1000 - i, country=f"Country {i:02d}", iso3="XXX") for i in range(n)]
     return personnel.by_country(typed("pledges", *rows), SOURCES)

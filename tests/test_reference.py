@@ -74,7 +74,11 @@ def test_the_changelog_names_the_current_version_as_its_latest_release():
     headings = re.findall(r"^## (.+)$", text, re.M)
     released = [h.split()[0] for h in headings if h != "Unreleased"]
     assert released, "CHANGELOG.md lists no released version"
-    assert headings[0] in ("Unreleased", released[0]) and released == sorted(released, key=lambda v: [int(x) for x in v.split(".")], reverse=True)
+    assert headings[0].split()[0] in ("Unreleased", released[0]) and released == sorted(released, key=lambda v: [int(x) for x in v.split(".")], reverse=True)
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert released[0] == version == str(cff["version"]) == hm.__version__ == read_package(DATA).version
+    # A released heading may carry its date, "## 0.2.0 (2026-12-02)": the citation's release date.
+    dated = re.fullmatch(r"\S+ \((\d{4}-\d{2}-\d{2})\)", headings[0])
+    if dated and "date-released" in cff:
+        assert dated[1] == str(cff["date-released"])

@@ -119,3 +119,16 @@ def test_a_python3_kernel_of_another_interpreter_means_ordinary_kernels(tmp_path
     assert unavailable() is None
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     assert "the python3 kernel runs /opt/other/bin/python3 -m ipykernel_launcher" in unavailable()
+
+
+def test_the_fork_server_imports_every_analysis_module_a_report_imports():
+    import re
+
+    from haiti_mission.pipeline import zygote
+
+    imported = set()
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for names in re.findall(r"from haiti_mission\.analysis import ([\w, ]+)", cell.source if cell.cell_type == "code" else ""):
+                imported.update(n.strip() for n in names.split(","))
+    assert imported and imported <= set(zygote.ANALYSIS_MODULES), sorted(imported - set(zygote.ANALYSIS_MODULES))

@@ -7,7 +7,7 @@ Security Support (MSS) mission to Haiti and the crisis it answers.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["load", "sources", "datasets", "validate", "cite", "changes", "DataError", "__version__"]
 

@@ -19,11 +19,20 @@ KIND_STYLES = {"current": "-", "projected": "--", "projection_update": ":"}
 PHASE_COLORS = {"3+": PALETTE[0], "4": PALETTE[3], "5": "#000000"}
 
 
-def _window(ax, start, end, value, color, exact: bool, label=None) -> None:
-    """One figure over its window: a segment from start to end, a marker at the middle."""
+def _windows(ax, rows: pd.DataFrame, color, label=None) -> None:
+    """Each row's figure over its window: a segment from ``period_start`` to the end of
+    ``period_end``, a marker at the middle (filled when exact, open otherwise)."""
+    # One collection per kind of mark, not one per row: drawing thousands of artists is what
+    # made this figure slow on large data.
+    start = rows["period_start"]
+    end = rows["period_end"] + pd.Timedelta(days=1)
+    value = rows["value"].astype(float)
     middle = start + (end - start) / 2
     ax.hlines(value, start, end, color=color, linewidth=2.2, label=label)
-    ax.scatter([middle], [value], s=22, zorder=3, color=color if exact else "white", edgecolor=color)
+    exact = (rows["qualifier"].astype(str) == "exact").to_numpy()
+    for marks, face in ((exact, color), (~exact, "white")):
+        if marks.any():
+            ax.scatter(middle[marks], value[marks], s=22, zorder=3, color=face, edgecolor=color)
 
 
 def quarterly_violence(quarters: pd.DataFrame, strength: pd.DataFrame, arrivals: pd.DataFrame, milestones: pd.DataFrame,
@@ -38,9 +47,7 @@ def quarterly_violence(quarters: pd.DataFrame, strength: pd.DataFrame, arrivals:
         return fig
     for metric, rows in quarters.groupby("metric", sort=True):
         color = METRIC_COLORS.get(metric, MUTED)
-        for i, (_, r) in enumerate(rows.iterrows()):
-            _window(top, r["period_start"], r["period_end"] + pd.Timedelta(days=1), float(r["value"]), color,
-                    str(r["qualifier"]) == "exact", label=metric if i == 0 else None)
+        _windows(top, rows, color, label=metric)
     top.set_ylabel("people per quarter")
     top.yaxis.set_major_formatter(thousands)
     top.set_ylim(0, float(quarters["value"].max()) * 1.2)
@@ -78,9 +85,7 @@ def other_un_series(windows: pd.DataFrame, title: str = "Other UN series, each o
         rows = windows[windows["series"] == name]
         for metric, group in rows.groupby("metric", sort=True):
             color = METRIC_COLORS.get(metric, MUTED)
-            for i, (_, r) in enumerate(group.iterrows()):
-                _window(ax, r["period_start"], r["period_end"] + pd.Timedelta(days=1), float(r["value"]), color,
-                        str(r["qualifier"]) == "exact", label=metric if i == 0 else None)
+            _windows(ax, group, color, label=metric)
         ax.set_ylabel("people", fontsize=8)
         ax.set_title(names[name], loc="left", fontsize=9, fontweight="normal")
         ax.yaxis.set_major_formatter(thousands)

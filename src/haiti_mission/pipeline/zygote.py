@@ -21,6 +21,8 @@ import socket
 import sys
 
 PR_SET_PDEATHSIG = 1
+# The analysis modules the report notebooks import (a test checks the list against them).
+ANALYSIS_MODULES = ("displacement", "food", "funding", "personnel", "plans", "security", "situation", "timeline")
 
 
 def _die_with_parent(parent: int) -> None:
@@ -46,16 +48,14 @@ def _preload() -> None:
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
 
-    import haiti_mission.analysis.displacement  # noqa: F401
-    import haiti_mission.analysis.funding  # noqa: F401
-    import haiti_mission.analysis.personnel  # noqa: F401
-    import haiti_mission.analysis.situation  # noqa: F401
-    import haiti_mission.analysis.timeline  # noqa: F401
+    for name in ANALYSIS_MODULES:
+        __import__(f"haiti_mission.analysis.{name}")
+    import haiti_mission.queries.disagreements  # noqa: F401
     import haiti_mission.notebook
 
     # Through the package, as a notebook reaches them: importing a submodule directly would bind
     # its name in the package, where a notebook expects the lazily bound function.
-    for name in ("start", "figures", "long_date"):
+    for name in ("start", "figures", "outcome_figures", "long_date"):
         getattr(haiti_mission.notebook, name)
     from haiti_mission.datapackage.frames import datasets, load
     from haiti_mission.errors import DataError
