@@ -3,8 +3,9 @@
 
     python benchmarks/pool_archive.py OUT_DIR DATE,DATE,... JOBS
 
-Each notebook gets ``as_of`` set to the date, or ``end`` when it has no ``as_of`` (the timeline),
-as ``haiti-mission archive`` does. Every task starts its own kernel, as papermill does.
+Each report notebook (not the start-here guide) gets ``as_of`` set to the date, or ``end`` when it
+has no ``as_of`` (the timeline), or ``until`` when it has neither (the changes report), as
+``haiti-mission archive`` does. Every task starts its own kernel, as papermill does.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def one(job: tuple[Path, str, Path]) -> None:
     from nbconvert import HTMLExporter
 
     nb, day, out_dir = job
-    name = "as_of" if "as_of" in _declared(nb) else "end"
+    name = next(p for p in ("as_of", "end", "until") if p in _declared(nb))
     out = out_dir / day / nb.name
     out.parent.mkdir(parents=True, exist_ok=True)
     executed = papermill.execute_notebook(str(nb), str(out), parameters={name: day}, kernel_name="python3",
@@ -38,7 +39,9 @@ def one(job: tuple[Path, str, Path]) -> None:
 
 def main(argv: list[str]) -> int:
     out_dir, dates, jobs = Path(argv[0]), argv[1].split(","), int(argv[2])
-    tasks = [(nb, day, out_dir) for day in dates for nb in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    from haiti_mission.notebook.parameters import available_notebooks
+
+    tasks = [(NOTEBOOKS / f"{name}.ipynb", day, out_dir) for day in dates for name in available_notebooks()]
     with get_context("fork").Pool(jobs) as pool:
         pool.map(one, tasks, chunksize=1)
     return 0

@@ -40,7 +40,7 @@ DATA = ROOT / "data"
 NOTEBOOK_DIR = ROOT / "notebooks"
 BIN = Path(sys.executable).parent  # the project's venv when run as `make bench`
 FIGURES = ("reports", "unchanged", "one-file", "warm", "archive", "import", "nbval", "scaling")
-# Figure 7: 24 monthly report dates, every notebook (96 reports).
+# Figure 7: 24 monthly report dates, every report notebook (144 reports).
 ARCHIVE_DATES = [f"{y}-{m:02d}-{__import__('calendar').monthrange(y, m)[1]:02d}" for y in (2024, 2025) for m in range(1, 13)]
 MB = 1024 * 1024
 
@@ -226,7 +226,10 @@ def base_env(data_dir: Path | None = None) -> dict:
 
 
 def notebook_names() -> list[str]:
-    return sorted(p.stem for p in NOTEBOOK_DIR.glob("*.ipynb"))
+    """The report notebooks (not the start-here guide, which `reports` does not publish either)."""
+    from haiti_mission.notebook.parameters import available_notebooks
+
+    return available_notebooks()
 
 
 def reports_job(label: str, data_dir: Path | None = None, jobs: int | None = None, out: Path | None = None,
@@ -351,6 +354,9 @@ def fig_one_file(args, work: Path, say) -> Result:
     data = work / "data-one-file"
     shutil.copytree(DATA, data)
     out = _built(work, "built-one-file", data)
+    # The notebooks that read pledges.csv, as the first build recorded them (the loader's record).
+    before = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    readers = sorted(n for n, e in before["reports"].items() if "pledges.csv" in e["inputs"]["data"])
     changed = reports_job("reports, pledges.csv changed", data, out=out, before=lambda _: _flip_note(data, "pledges.csv"))
     cold = reports_job("reports, cold", data)
     stats = side_by_side("one-file", [changed, cold], args.runs, args.warmup, work, say)
@@ -361,7 +367,7 @@ def fig_one_file(args, work: Path, say) -> Result:
     return Result("6. one data file changed", [_row(a, b), _row(b)], [
         {"target": "one data file changed: only the notebooks that read it re-run",
          "value": f"executed {', '.join(executed)}; " + ", ".join(f"{n} {r}" for n, r in sorted(runs.items()) if r != "executed"),
-         "met": executed == ["pledges-and-funding", "situation-report"]},
+         "met": executed == readers and len(readers) < len(runs)},
     ])
 
 
