@@ -132,3 +132,16 @@ def test_the_fork_server_imports_every_analysis_module_a_report_imports():
             for names in re.findall(r"from haiti_mission\.analysis import ([\w, ]+)", cell.source if cell.cell_type == "code" else ""):
                 imported.update(n.strip() for n in names.split(","))
     assert imported and imported <= set(zygote.ANALYSIS_MODULES), sorted(imported - set(zygote.ANALYSIS_MODULES))
+
+
+def test_report_kernels_use_the_client_that_does_not_wait_out_a_silent_iopub(tmp_path):
+    # jupyter_client's own client waits 0.2 s of IOPub silence per kernel start; the run's
+    # manager must hand out the one that does not (a class attribute alone would not: the
+    # manager builds clients from its client_factory).
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    from haiti_mission.pipeline.execute import _kernel_manager
+
+    client = _kernel_manager(tmp_path)().client()
+    assert isinstance(client, AsyncKernelClient) and type(client).__name__ == "QuickStartClient"
+    assert type(client).wait_for_ready is not AsyncKernelClient.wait_for_ready
