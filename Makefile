@@ -71,6 +71,6 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' | sed '1i # Exact versions of everything the project installs (pip constraints). Regenerate with: make lock' > requirements.lock
 
 # Benchmarks (not part of the tests): reports, loading, nbval and scaling, side by side with the
-# by-hand commands; about 10 minutes on 2 cores. Quick look: .venv/bin/python benchmarks/run.py --quick
+# by-hand commands; about 30 minutes on 2 cores. Quick look: .venv/bin/python benchmarks/run.py --quick
 bench: setup
 	$(BIN)/python benchmarks/run.py
