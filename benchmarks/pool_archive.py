@@ -28,7 +28,9 @@ def one(job: tuple[Path, str, Path]) -> None:
     from nbconvert import HTMLExporter
 
     nb, day, out_dir = job
-    name = next(p for p in ("as_of", "end", "until") if p in _declared(nb))
+    from haiti_mission.pipeline.plan import DATE_PARAMETERS
+
+    name = next(p for p in DATE_PARAMETERS if p in _declared(nb))
     out = out_dir / day / nb.name
     out.parent.mkdir(parents=True, exist_ok=True)
     executed = papermill.execute_notebook(str(nb), str(out), parameters={name: day}, kernel_name="python3",

@@ -113,7 +113,11 @@ def _links(resource: dict) -> tuple[list[str], list[str]]:
     to_sources, to_self = [], []
     for key in resource["schema"].get("foreignKeys", []):
         fields = key["fields"] if isinstance(key["fields"], list) else [key["fields"]]
-        (to_self if key["reference"]["resource"] == "" else to_sources if key["reference"]["resource"] == "sources" else []).extend(fields)
+        target = key["reference"]["resource"]
+        if target == "sources":
+            to_sources.extend(fields)
+        elif target == "":
+            to_self.extend(fields)
     return to_sources, to_self
 
 

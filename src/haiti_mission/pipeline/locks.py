@@ -52,10 +52,15 @@ class RunLocks:
         self.fds = []
 
 
+def lock_path(out: Path) -> Path:
+    """The output folder's lock file: ``.<out>.lock`` beside it."""
+    return out.parent / f".{out.name}.lock"
+
+
 def lock_output(out: Path) -> int:
     """Take the output folder's lock (``.<out>.lock`` beside it, removed when the run ends), or
     refuse naming the run that holds it. The lock ends with the process, however it ends."""
-    path = out.parent / f".{out.name}.lock"
+    path = lock_path(out)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
@@ -82,7 +87,7 @@ def lock_output(out: Path) -> int:
 
 def remove_stale_lock(out: Path) -> None:
     """Remove the output folder's lock file when no run holds it (a killed run left it)."""
-    path = out.parent / f".{out.name}.lock"
+    path = lock_path(out)
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
     except OSError:

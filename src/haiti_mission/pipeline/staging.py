@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import ReportError
 from ..paths import data_dir, notebooks_dir, project_root
-from .locks import RunLocks, in_use, lock_folder, lock_output, remove_stale_lock
+from .locks import RunLocks, in_use, lock_folder, lock_output, lock_path, remove_stale_lock
 
 
 def _staging_name(out: Path, kind: str, pid: int) -> Path:
@@ -205,7 +205,7 @@ def prepare_staging(out: Path) -> tuple[Path, RunLocks]:
 
     Returns the folder and the locks (``RunLocks.close`` releases them, after the swap).
     """
-    out_lock = (lock_output(out), out.parent / f".{out.name}.lock")
+    out_lock = (lock_output(out), lock_path(out))
     staging = _staging_name(out, "staging", os.getpid())
     remove_tree(staging)
     try:
