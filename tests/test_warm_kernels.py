@@ -145,3 +145,38 @@ def test_report_kernels_use_the_client_that_does_not_wait_out_a_silent_iopub(tmp
     client = _kernel_manager(tmp_path)().client()
     assert isinstance(client, AsyncKernelClient) and type(client).__name__ == "QuickStartClient"
     assert type(client).wait_for_ready is not AsyncKernelClient.wait_for_ready
+    # Its sockets retry a refused connection after 10 ms, not ZMQ's 100 ms: a forked kernel binds
+    # its ports some 60 ms after it exists, and the client connects at once.
+    import zmq
+
+    sock = client.context.socket(zmq.DEALER)
+    try:
+        assert sock.getsockopt(zmq.RECONNECT_IVL) == 10
+    finally:
+        sock.close(0)
+
+
+def test_a_forked_kernel_s_end_is_seen_as_it_happens(tmp_path):
+    # jupyter_client polls a killed kernel every 0.1 s; the manager awaits the pidfd instead.
+    import asyncio
+    import signal
+
+    from haiti_mission.pipeline.kernels import ForkedKernel
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    kernel = ForkedKernel(child.pid, os.pidfd_open(child.pid))
+
+    async def end() -> int | None:
+        assert kernel.poll() is None
+        waiting = asyncio.ensure_future(kernel.exited())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # it waits while the process lives
+        kernel.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(waiting, timeout=5)
+        return kernel.poll()
+
+    try:
+        assert asyncio.run(end()) is not None
+    finally:
+        child.kill()
+        child.wait()

@@ -56,10 +56,17 @@ def new_figure(width: float = 8.0, height: float = 4.5, **subplots):
 
 
 def render(fig) -> tuple[str, bytes]:
-    """Return the figure as (SVG text, PNG bytes), both byte-stable for the same input."""
+    """Return the figure as (SVG text, PNG bytes), both byte-stable for the same input.
+
+    The figure is laid out once, as the PNG is drawn, and keeps that layout: the SVG is drawn at
+    the same positions, and rendering the figure again gives the same bytes.
+    """
     apply()
-    svg = io.BytesIO()
-    fig.savefig(svg, format="svg", metadata=SVG_METADATA)
     png = io.BytesIO()
     fig.savefig(png, format="png", metadata=PNG_METADATA)
+    # Without this, the SVG would lay the figure out again, at the cost of a whole extra drawing,
+    # and each new layout moves elements by a rounding error (which changes the SVG's clip ids).
+    fig.set_layout_engine("none")
+    svg = io.BytesIO()
+    fig.savefig(svg, format="svg", metadata=SVG_METADATA)
     return svg.getvalue().decode("utf-8"), png.getvalue()

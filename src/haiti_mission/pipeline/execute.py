@@ -55,6 +55,16 @@ def _kernel_manager(work_dir: Path, env: dict[str, str] | None = None, record: P
 
                 record_process(record, self.provisioner.pid)
 
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # jupyter_client looks every 0.1 s whether a killed kernel has gone, which costs most
+            # reports 0.1 s; a forked kernel's pidfd says so the moment it has.
+            from .kernels import ForkedKernel
+
+            process = getattr(self.provisioner, "process", None)
+            if isinstance(process, ForkedKernel):
+                await process.exited()
+            await super()._async_wait(pollinterval)
+
     return WorkDirKernelManager
 
 
@@ -70,6 +80,15 @@ def _quick_start_client():
         left on IOPub answer requests other than the notebook's cells, and nbclient ignores
         those (it keeps only replies to its own requests), so a short drain is enough.
         """
+
+        def _context_default(self):
+            import zmq
+
+            context = super()._context_default()
+            # The client connects as soon as the kernel process exists, usually before the kernel
+            # has bound its ports; ZMQ then tries again after RECONNECT_IVL, 0.1 s by default.
+            context.setsockopt(zmq.RECONNECT_IVL, 10)
+            return context
 
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             import time

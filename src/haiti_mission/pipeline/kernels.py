@@ -154,6 +154,20 @@ class ForkedKernel:
             raise subprocess.TimeoutExpired(["kernel"], timeout)
         return self.poll()
 
+    async def exited(self) -> None:
+        """Wait, without blocking the event loop, until the kernel has ended."""
+        import asyncio
+
+        if self.poll() is not None:
+            return
+        loop = asyncio.get_running_loop()
+        gone = loop.create_future()
+        loop.add_reader(self._pidfd, lambda: gone.done() or gone.set_result(None))
+        try:
+            await gone
+        finally:
+            loop.remove_reader(self._pidfd)
+
     def send_signal(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             signal.pidfd_send_signal(self._pidfd, sig)
