@@ -15,6 +15,7 @@ crashes ``load()``, a report or an export later:
 from __future__ import annotations
 
 import calendar
+import functools
 import math
 import re
 from datetime import date
@@ -104,6 +105,11 @@ def number_text(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
 def constraint_problem(value, fld) -> str | None:
     """Return why a parsed ``value`` breaks a constraint of ``fld``, or None."""
     if fld.enum is not None and value not in fld.enum:
@@ -116,7 +122,7 @@ def constraint_problem(value, fld) -> str | None:
         return f"is {len(value)} characters long, shorter than the minimum of {fld.min_length}"
     if fld.max_length is not None and len(value) > fld.max_length:
         return f"is {len(value)} characters long, longer than the maximum of {fld.max_length}"
-    if fld.pattern is not None and not re.fullmatch(fld.pattern, value):
+    if fld.pattern is not None and not _compiled(fld.pattern).fullmatch(value):
         return f"{brief(value)} does not match the pattern {fld.pattern}"
     return None
 

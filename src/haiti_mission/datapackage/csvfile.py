@@ -151,9 +151,11 @@ def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resou
     problems: list[tuple] = []
     reader = cell_reader(fld)
     # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
-    parsed = {text: reader(text) if len(text) <= CELL_LIMIT else (None, _too_long(text)) for text in set(texts) if text != ""}
-    parsed[""] = (None, "a value is required" if fld.required else None)
-    values = [parsed[text][0] for text in texts]
+    distinct = set(texts)
+    parsed = {text: reader(text) if len(text) <= CELL_LIMIT else (None, _too_long(text)) for text in distinct if text != ""}
+    parsed[""] = (None, "a value is required" if fld.required and "" in distinct else None)
+    value_of = {text: value for text, (value, _) in parsed.items()}
+    values = list(map(value_of.__getitem__, texts))
     bad = {text for text, (_, why) in parsed.items() if why is not None}
     if bad:
         problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
@@ -170,13 +172,50 @@ def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resou
     return values, problems
 
 
+def _reader(text: str):
+    return csv.reader(io.StringIO(text, newline=""), strict=True)
+
+
+def _records(reader, text: str, header: list[str], where: str) -> tuple[list[list[str]], list[int], list[tuple], Problem | None]:
+    """The data rows of a CSV text below its header (``reader`` has read the header): (rows, their
+    row numbers, the problems of rows that are not data rows as (row, -1, 0, Problem), the problem
+    that ended the reading)."""
+    width = len(header)
+    try:
+        records = list(reader)
+    except csv.Error:
+        records = None
+    # Most files are whole, read in one go; any other is read again row by row to name each bad row.
+    if records is not None and all(len(cells) == width for cells in records) and header not in records:
+        return records, list(range(2, len(records) + 2)), [], None
+    records, row_numbers, found = [], [], []
+    row_number = 1
+    reader = _reader(text)
+    next(reader)
+    try:
+        for cells in reader:
+            row_number += 1
+            if len(cells) == width and cells != header:
+                records.append(cells)
+                row_numbers.append(row_number)
+            elif not cells:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "blank line; remove it")))
+            elif cells == header:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it")))
+            else:
+                found.append((row_number, -1, 0, Problem(where, row_number, None, f"has {len(cells)} cells, expected {width} (a truncated line, a stray comma, or another delimiter)")))
+    except csv.Error as exc:
+        return records, row_numbers, found, Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}")
+    return records, row_numbers, found, None
+
+
 def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Problem]]:
     empty = _empty(resource, where)
     text, problems = decode(raw, where)
     if text is None:
         return empty, problems
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = _reader(text)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -191,25 +230,7 @@ def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Prob
     width = len(fields)
     # First the records: which rows are data rows, and the problems of whole rows. Then each
     # column at once. Problems come out in the order of a row-by-row reading: by row, then field.
-    found: list[tuple] = []  # (row, field index, sub-order, Problem)
-    records: list[list[str]] = []
-    row_numbers: list[int] = []
-    row_number = 1
-    broken: Problem | None = None
-    try:
-        for cells in reader:
-            row_number += 1
-            if len(cells) == width and cells != header:
-                records.append(cells)
-                row_numbers.append(row_number)
-            elif not cells:
-                found.append((row_number, -1, 0, Problem(where, row_number, None, "blank line; remove it")))
-            elif cells == header:
-                found.append((row_number, -1, 0, Problem(where, row_number, None, "repeats the header row (two files pasted together?); remove it")))
-            else:
-                found.append((row_number, -1, 0, Problem(where, row_number, None, f"has {len(cells)} cells, expected {width} (a truncated line, a stray comma, or another delimiter)")))
-    except csv.Error as exc:
-        broken = Problem(where, row_number + 1, None, f"malformed CSV (unclosed quote or truncated file?): {exc}")
+    records, row_numbers, found, broken = _records(reader, text, header, where)
     columns: dict[str, list] = {}
     texts_by_field = list(zip(*records)) if records else [() for _ in fields]
     for index, (fld, texts) in enumerate(zip(fields, texts_by_field)):

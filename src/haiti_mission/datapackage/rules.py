@@ -165,14 +165,19 @@ def rule_problems(table, rule: Rule) -> list[Problem]:
                                                        f"for {a} {brief(va)}: one {a} has one {b}{hint}"))
     else:
         when_text = " and ".join(c.describe(n) for n, c in rule.when)
-        for i, row in enumerate(table.row_numbers):
-            if all(c.holds(cols[n][i]) for n, c in rule.when):
-                for name, cond in rule.then:
-                    if not cond.holds(cols[name][i]):
-                        value = cols[name][i]
-                        shown = "empty" if value is None else repr(value.isoformat() if isinstance(value, date) else value)
-                        out.append(Problem(table.file, row, name, f"{shown} breaks a rule: {cond.describe(name)} "
-                                                                  f"is required when {when_text}{hint}"))
+        # The rows that meet every ``when`` condition, each condition tried once per distinct value.
+        matching = range(len(table.row_numbers))
+        for name, cond in rule.when:
+            column = cols[name]
+            holds = {value: cond.holds(value) for value in set(column)}
+            matching = [i for i in matching if holds[column[i]]]
+        for i in matching:
+            for name, cond in rule.then:
+                if not cond.holds(cols[name][i]):
+                    value = cols[name][i]
+                    shown = "empty" if value is None else repr(value.isoformat() if isinstance(value, date) else value)
+                    out.append(Problem(table.file, table.row_numbers[i], name, f"{shown} breaks a rule: {cond.describe(name)} "
+                                                                            f"is required when {when_text}{hint}"))
     return out
 
 

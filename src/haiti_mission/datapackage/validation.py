@@ -65,6 +65,18 @@ def check_tables(package: Package, names: list[str], today: date | None = None) 
     return tables, problems
 
 
+def refuse_invalid(folder=None, today: date | None = None) -> None:
+    """Raise DataError naming every problem ``load()`` would meet in any dataset of the package.
+
+    The same checks as loading every dataset, without building the frames (a report run needs
+    only the verdict before its kernels start, and they load what they use).
+    """
+    package = read_package(folder)
+    _, problems = check_tables(package, package.resource_names, today)
+    if problems:
+        raise DataError(problems)
+
+
 def _frictionless_problems(package: Package) -> list[tuple[str, Problem]]:
     """Run Frictionless validation; return its errors as (error type, Problem) pairs."""
     import frictionless  # heavy: imported only when a full validation is asked for

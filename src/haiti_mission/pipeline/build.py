@@ -204,8 +204,7 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
     (the archive's own index). ``kernels`` starts warm kernels for the run (kernels.py).
     """
     from ..datapackage.checksums import data_version as compute_data_version
-    from ..datapackage.descriptor import read_package
-    from ..datapackage.frames import load
+    from ..datapackage.validation import refuse_invalid
 
     out = Path(out).resolve()
     version = compute_data_version()
@@ -223,8 +222,7 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         built = []
         # The fork server of warm kernels imports while this process validates and imports.
         with (kernels(staging, jobs) if kernels is not None and executing else _no_kernels()) as env:
-            for name in read_package().resource_names:
-                load(name)  # refuse invalid data before a kernel starts
+            refuse_invalid()  # before a kernel starts
             if work:
                 _preload()
                 built = parallel_map(partial(produce, staging=str(staging), data_version=version, kernel_env=env.get("env")),

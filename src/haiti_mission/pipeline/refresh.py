@@ -34,14 +34,12 @@ def refresh_notebooks(names: list[str] | None = None, jobs: int | None = None, p
 
     Returns the paths whose content changed. Raises NotebookFailed, writing nothing, if one fails.
     """
-    from ..datapackage.descriptor import read_package
-    from ..datapackage.frames import load
+    from ..datapackage.validation import refuse_invalid
 
     names = names or available_notebooks(reports_only=False)
     for name in names:
         notebook_path(name, reports_only=False)
-    for dataset in read_package().resource_names:
-        load(dataset)  # refuse invalid data before a kernel starts, as `reports` does
+    refuse_invalid()  # before a kernel starts, as `reports` does
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(names)))
     import papermill  # noqa: F401  (imported before workers fork)
 
