@@ -64,7 +64,7 @@ def render(fig) -> tuple[str, bytes]:
     apply()
     png = io.BytesIO()
     fig.savefig(png, format="png", metadata=PNG_METADATA)
-    # Without this, the SVG would lay the figure out again, at the cost of a whole extra drawing,
+    # Without this, the SVG would lay the figure out again, at the cost of an extra drawing pass,
     # and each new layout moves elements by a rounding error (which changes the SVG's clip ids).
     fig.set_layout_engine("none")
     svg = io.BytesIO()
