@@ -18,7 +18,7 @@ from ..files import DATA_FILE_LIMIT, FileRefused, read_regular
 from ..paths import display_path
 from .descriptor import Package, Resource
 from .fields import Field
-from .cells import CELL_LIMIT, cell_reader
+from .cells import CELL_LIMIT, all_plain_text, cell_reader
 
 _BOM = b"\xef\xbb\xbf"
 # The csv module's own cap (128 KiB a cell by default) would call a long cell "malformed CSV"; with
@@ -124,6 +124,12 @@ def read_table(package: Package, resource: Resource) -> tuple[Table, list[Proble
     return table, list(problems)
 
 
+def forget_parsed() -> None:
+    """Let go of every parsed table ``read_table`` keeps (a large package's tables hold more
+    memory than its frames)."""
+    _parsed.clear()
+
+
 def refusal_text(reason: str) -> str:
     """What to say about a data file that ``read_regular`` refused."""
     if reason == "file not found":
@@ -149,16 +155,31 @@ def _too_long(text: str) -> str:
 def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
     """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
     problems: list[tuple] = []
+    distinct = set(texts)
+    distinct.discard("")
+    if fld.type == "string" and fld.enum is None and all_plain_text(distinct, fld):
+        # Every text is its own value (the common case for free text, checked all at once). One
+        # object per distinct text: the reader made one per cell.
+        value_of = dict(zip(distinct, distinct))
+        value_of[""] = None
+        values = list(map(value_of.__getitem__, texts))
+        if fld.required and "" in texts:
+            problems.extend((row, 0, Problem(where, row, fld.name, "a value is required")) for row, text in zip(rows, texts) if text == "")
+        return _unique_problems(values, rows, fld, resource, where, problems)
     reader = cell_reader(fld)
     # Each distinct text is parsed once: a column repeats the same dates, codes and ids.
-    distinct = set(texts)
-    parsed = {text: reader(text) if len(text) <= CELL_LIMIT else (None, _too_long(text)) for text in distinct if text != ""}
-    parsed[""] = (None, "a value is required" if fld.required and "" in distinct else None)
+    parsed = {text: reader(text) if len(text) <= CELL_LIMIT else (None, _too_long(text)) for text in distinct}
+    parsed[""] = (None, "a value is required" if fld.required and "" in texts else None)
     value_of = {text: value for text, (value, _) in parsed.items()}
     values = list(map(value_of.__getitem__, texts))
     bad = {text for text, (_, why) in parsed.items() if why is not None}
     if bad:
         problems.extend((row, 0, Problem(where, row, fld.name, parsed[text][1])) for row, text in zip(rows, texts) if text in bad)
+    return _unique_problems(values, rows, fld, resource, where, problems)
+
+
+def _unique_problems(values: list, rows: list[int], fld: Field, resource: Resource, where: str, problems: list[tuple]) -> tuple[list, list[tuple]]:
+    """``values`` and ``problems``, with the duplicates of a unique field added to the problems."""
     if fld.unique and _has_duplicates(values):
         # An empty cell, or one that did not parse, takes no part in uniqueness (it has no value).
         seen: dict = {}
@@ -172,11 +193,14 @@ def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resou
     return values, problems
 
 
-def _reader(text: str):
-    return csv.reader(io.StringIO(text, newline=""), strict=True)
+def _reader(lines: list[bytes]):
+    # The lines of valid UTF-8 bytes, split where io.StringIO(newline="") splits text (at \n, \r
+    # and \r\n) and decoded one at a time: no line break byte occurs inside a UTF-8 sequence, and
+    # a StringIO of the whole text would hold four bytes a character.
+    return csv.reader(map(bytes.decode, lines), strict=True)
 
 
-def _records(reader, text: str, header: list[str], where: str) -> tuple[list[list[str]], list[int], list[tuple], Problem | None]:
+def _records(reader, lines: list[bytes], header: list[str], where: str) -> tuple[list[list[str]], list[int], list[tuple], Problem | None]:
     """The data rows of a CSV text below its header (``reader`` has read the header): (rows, their
     row numbers, the problems of rows that are not data rows as (row, -1, 0, Problem), the problem
     that ended the reading)."""
@@ -190,7 +214,7 @@ def _records(reader, text: str, header: list[str], where: str) -> tuple[list[lis
         return records, list(range(2, len(records) + 2)), [], None
     records, row_numbers, found = [], [], []
     row_number = 1
-    reader = _reader(text)
+    reader = _reader(lines)
     next(reader)
     try:
         for cells in reader:
@@ -215,7 +239,9 @@ def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Prob
     if text is None:
         return empty, problems
 
-    reader = _reader(text)
+    del text  # checked; the reader decodes line by line
+    lines = raw.splitlines(keepends=True)
+    reader = _reader(lines)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -230,9 +256,11 @@ def _parse(raw: bytes, resource: Resource, where: str) -> tuple[Table, list[Prob
     width = len(fields)
     # First the records: which rows are data rows, and the problems of whole rows. Then each
     # column at once. Problems come out in the order of a row-by-row reading: by row, then field.
-    records, row_numbers, found, broken = _records(reader, text, header, where)
+    records, row_numbers, found, broken = _records(reader, lines, header, where)
+    del lines
     columns: dict[str, list] = {}
     texts_by_field = list(zip(*records)) if records else [() for _ in fields]
+    del records
     for index, (fld, texts) in enumerate(zip(fields, texts_by_field)):
         values, column_problems = _parse_column(list(texts), row_numbers, fld, resource, where)
         columns[fld.name] = values

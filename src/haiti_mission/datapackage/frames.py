@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import DataError, brief
 from . import dates
 from .cells import DATE_RANGE, parse_date_text
-from .csvfile import Table
+from .csvfile import Table, forget_parsed, read_table
 from .descriptor import Field, Package, read_package
 from .validation import check_tables
 
@@ -74,6 +74,13 @@ def _category_dtype(values: tuple[str, ...]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(values))
 
 
+@functools.cache
+def _enum_codes(values: tuple[str, ...]) -> dict:
+    codes: dict = {v: i for i, v in enumerate(values)}
+    codes[None] = -1
+    return codes
+
+
 def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.ExtensionArray:
     if fld.type == "integer":
         return pd.array(values, dtype="Int64")
@@ -87,8 +94,7 @@ def _column(values: list, fld: Field) -> pd.Series | pd.api.extensions.Extension
         # From codes: the values are known to be enum members (or None), and building a Categorical
         # from the values themselves costs most of a load.
         dtype = _category_dtype(fld.enum)
-        index = {v: i for i, v in enumerate(fld.enum)}
-        codes = np.fromiter((index.get(v, -1) for v in values), dtype=np.int32, count=len(values))
+        codes = np.fromiter(map(_enum_codes(fld.enum).__getitem__, values), dtype=np.int32, count=len(values))
         return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
     return pd.array(values, dtype="str")
 
@@ -181,6 +187,48 @@ def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataF
             raise DataError(problems)
         _cache[key] = (to_frame(tables[name]), _known_dates(tables, name))
     return _cache[key]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def preload(*, data_dir: str | Path | None = None) -> bool:
+    """Check every dataset at once and keep each one's frame where ``load`` finds it, with the
+    SHA-256 of its files; return whether the data is valid. When it is not, nothing is kept and
+    each ``load`` meets the problems itself.
+
+    What a process that serves many loads does first (the report run's kernel fork server): each
+    file is read and checked once, and the parsed tables are let go once their frames are built.
+    """
+    package = read_package(data_dir)
+    today = dt.date.today()
+    names = package.resource_names
+    stamps = {name: _stamp(package, _needed(name)) for name in names}  # before reading, as _load_checked
+    try:
+        # Largest file first: what parsing a file holds for a while then comes when the fewest
+        # parsed tables are held (the check below finds them parsed).
+        for resource in sorted(package.resources, key=lambda r: _size(package.file_of(r)), reverse=True):
+            read_table(package, resource)
+        tables, problems = check_tables(package, names, today)
+    finally:
+        forget_parsed()  # the frames below are what is kept
+    if problems:
+        return False
+    # As load() keys them, in the same order as _load_checked: sources last, since each dataset's
+    # known dates are looked up in it.
+    for name in sorted(names, key=lambda n: n == "sources"):
+        stamp = stamps[name]
+        _cache[(stamp, name, today)] = (to_frame(tables[name]), _known_dates(tables, name))
+        for entry in stamp:
+            if entry[1] is not None and entry not in _sha256:
+                _sha256[entry] = hashlib.sha256(Path(entry[0]).read_bytes()).hexdigest()
+        if name != "sources":
+            del tables[name]
+    return True
 
 
 def latest_publication(data_dir=None) -> dt.date:

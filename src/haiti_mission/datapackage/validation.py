@@ -10,7 +10,7 @@ from ..errors import DataError, Problem
 from ..files import DATA_FILE_LIMIT
 from ..paths import DESCRIPTOR, display_path
 from .checksums import file_problems, hash_problems
-from .csvfile import Table, read_table
+from .csvfile import Table, forget_parsed, read_table
 from .descriptor import Package, read_package
 from .rules import check_rows
 
@@ -72,7 +72,10 @@ def refuse_invalid(folder=None, today: date | None = None) -> None:
     only the verdict before its kernels start, and they load what they use).
     """
     package = read_package(folder)
-    _, problems = check_tables(package, package.resource_names, today)
+    try:
+        _, problems = check_tables(package, package.resource_names, today)
+    finally:
+        forget_parsed()  # a report run forks its workers next: they would carry the tables
     if problems:
         raise DataError(problems)
 

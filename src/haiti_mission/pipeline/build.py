@@ -220,11 +220,13 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         executing = any(a == EXECUTED for _, a in work)
         bar = progress_bar(len(work), progress and bool(work), desc, "report")
         built = []
-        # The fork server of warm kernels imports while this process validates and imports.
+        # The fork server of warm kernels imports and checks the data while this process imports.
         with (kernels(staging, jobs) if kernels is not None and executing else _no_kernels()) as env:
-            refuse_invalid()  # before a kernel starts
             if work:
                 _preload()
+            if env.get("data_valid", lambda: None)() is not True:
+                refuse_invalid()  # before a kernel starts; the fork server's check, when it made one, is the same
+            if work:
                 built = parallel_map(partial(produce, staging=str(staging), data_version=version, kernel_env=env.get("env")),
                                      work, jobs, label=lambda s: s[0].label, init=env.get("init"),
                                      on_start=partial(record_process, process_record(staging)), bar=bar)

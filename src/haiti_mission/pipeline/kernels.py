@@ -64,18 +64,32 @@ class WarmKernels:
 
         pairs = [socket.socketpair() for _ in range(max(1, jobs))]
         theirs = [b.fileno() for _, b in pairs]
+        # The server checks the run's data as it loads it, and says on this pipe whether it is valid.
+        self._verdict, verdict = os.pipe()
+        self.valid: bool | None = None
         env = dict(os.environ)
         # What ipykernel sets before any notebook code runs, set before the server imports
         # matplotlib, so that matplotlib's rcParams in a forked kernel are those of a fresh one.
         env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
         fd, self.log = tempfile.mkstemp(prefix="hm-fork-server-", suffix=".log")
         with os.fdopen(fd, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "haiti_mission.pipeline.zygote", str(os.getpid()), *map(str, theirs)],
-                                         pass_fds=theirs, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            self.proc = subprocess.Popen([sys.executable, "-m", "haiti_mission.pipeline.zygote", str(os.getpid()), str(verdict),
+                                          *map(str, theirs)],
+                                         pass_fds=[verdict, *theirs], env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          cwd=os.getcwd(), start_new_session=True)
         for _, b in pairs:
             b.close()
+        os.close(verdict)
         self.channels = [a for a, _ in pairs]
+
+    def data_valid(self) -> bool | None:
+        """Wait for the server's verdict on the run's data: True (valid), False (not), or None
+        (no server, or it ended without saying). Only True spares the run its own check."""
+        if self.proc is not None and self.valid is None and self._verdict is not None:
+            with open(self._verdict, "rb", closefd=True) as pipe:
+                self._verdict = None
+                self.valid = {b"valid\n": True, b"invalid\n": False}.get(pipe.readline())
+        return self.valid
 
     @contextlib.contextmanager
     def __call__(self, staging: Path, jobs: int):
@@ -86,13 +100,16 @@ class WarmKernels:
             yield {}
             return
         record_process(process_record(staging), self.proc.pid)
-        yield {"init": lambda k: _use(self.channels, k, staging / WORK / "warm-kernels-off")}
+        yield {"init": lambda k: _use(self.channels, k, staging / WORK / "warm-kernels-off"), "data_valid": self.data_valid}
 
     def stop(self) -> None:
         global _channel
         _channel = None
         for a in self.channels:
             a.close()
+        if getattr(self, "_verdict", None) is not None:
+            os.close(self._verdict)
+            self._verdict = None
         if self.proc is not None:
             self.proc.terminate()
             try:

@@ -1,8 +1,10 @@
-"""The kernel fork server of a report run: run as ``python -m haiti_mission.pipeline.zygote FD...``.
+"""The kernel fork server of a report run: run as
+``python -m haiti_mission.pipeline.zygote PARENT_PID VERDICT_FD CHANNEL_FD...``.
 
 A fresh interpreter imports once what every report kernel imports (ipykernel, pandas, matplotlib,
-haiti_mission's notebook side) and validates the run's data, then never runs any notebook code
-itself: it waits on one socket per worker for a request to start a kernel, forks, and the child
+haiti_mission's notebook side) and checks and loads the run's data (it tells the run on the
+verdict pipe whether the data is valid, which spares the run the same check). Then it never runs
+any notebook code itself: it waits on one socket per worker for a request to start a kernel, forks, and the child
 becomes exactly the kernel ``python -m ipykernel_launcher -f <connection file>`` would have been,
 with the environment, working folder, arguments, standard streams and signal dispositions of the
 request and no file of the server left open. Each kernel is a fresh fork of the same untouched
@@ -13,6 +15,8 @@ The server ends when its parent (the run) ends, and its kernels end with it.
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
 import os
 import select
@@ -26,15 +30,14 @@ ANALYSIS_MODULES = ("displacement", "food", "funding", "personnel", "plans", "se
 
 
 def _die_with_parent(parent: int) -> None:
-    import ctypes
-
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
 
 
-def _preload() -> None:
-    """Import what report kernels import, and load the run's data (kernels then find it cached)."""
+def _preload() -> bool:
+    """Import what report kernels import, and load the run's data (kernels then find it cached);
+    return whether the data is valid."""
     import ipykernel.kernelapp  # noqa: F401
     # What a kernel imports as it starts (its debugger, IPython's history and inspector, ...).
     for name in ("ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.debugger", "IPython.core.oinspect",
@@ -57,14 +60,23 @@ def _preload() -> None:
     # its name in the package, where a notebook expects the lazily bound function.
     for name in ("start", "figures", "outcome_figures", "long_date"):
         getattr(haiti_mission.notebook, name)
-    from haiti_mission.datapackage.frames import datasets, load
+    import pyarrow
+
+    from haiti_mission.datapackage.frames import preload
     from haiti_mission.errors import DataError
 
+    # Arrow's default allocator keeps what a load freed, and every kernel forked later would carry
+    # it; the system's returns it (large data: 50 MB less in each process).
+    pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     try:
-        for name in datasets():
-            load(name)
-    except DataError:
-        pass  # the kernel meets the same error itself, and reports it as a fresh kernel would
+        valid = preload()  # invalid data is kept out: each kernel meets the problem itself, as a fresh kernel would
+    except DataError:  # the descriptor itself
+        valid = False
+    gc.collect()
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc's
+    if trim is not None:
+        trim(0)  # hand back what parsing freed, before any kernel is forked
+    return valid
 
 
 def _become_kernel(request: dict, base_path: list[str], set_by_imports: dict) -> None:
@@ -157,14 +169,19 @@ def serve(channels: list[socket.socket], base_path: list[str], set_by_imports: d
 
 
 def main(argv: list[str]) -> int:
+    """``argv``: the run's process id, the pipe to tell it the data's verdict, one socket per worker."""
     parent = int(argv[0])
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the run's to handle
-    channels = [socket.socket(fileno=int(fd)) for fd in argv[1:]]
+    verdict = int(argv[1])
+    channels = [socket.socket(fileno=int(fd)) for fd in argv[2:]]
     # The launch folder is sys.path[0] here as in a fresh kernel; ipykernel_launcher removes it.
     base_path = sys.path[1:]
     before = dict(os.environ)
-    _preload()
+    valid = _preload()
+    # The run's check of its data: valid spares it its own; invalid, it checks again and says why.
+    os.write(verdict, b"valid\n" if valid else b"invalid\n")
+    os.close(verdict)
     # What the imports put in the environment (pydevd sets PYDEVD_USE_FRAME_EVAL, for one): a fresh
     # kernel gets it from the same imports, so a forked one gets it on top of its own environment.
     set_by_imports = {k: v for k, v in os.environ.items() if before.get(k) != v}
