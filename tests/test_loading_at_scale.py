@@ -155,3 +155,22 @@ def test_a_run_on_invalid_data_is_refused_with_the_problem_named(data_copy, tmp_
     assert done.returncode != 0
     assert "sources.csv" in done.stderr and "url" in done.stderr and "formula" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["pledges", "security", "food_security"])
+def test_with_sources_is_the_left_join_on_the_source_id(name):
+    from haiti_mission.analysis.provenance import source_ranks, sources_behind, with_sources
+
+    sources = frames.load("sources")
+    rows = frames.load(name).iloc[::2].copy()
+    rows.loc[rows.index[0], "source_id"] = "no-such-source"
+    info = sources[["source_id", "publisher", "kind", "published", "published_precision", "url"]].rename(
+        columns=lambda c: c if c == "source_id" else f"source_{c}")
+    joined = rows.merge(info, on="source_id", how="left", validate="many_to_one")
+    joined["source_rank"] = joined["source_kind"].astype("str").map(source_ranks()).astype("Int64")
+    pd.testing.assert_frame_equal(with_sources(rows, sources), joined)
+    assert with_sources(rows, sources)["source_publisher"].isna().sum() == 1
+    behind = sources_behind(rows, sources)
+    assert set(behind["source_id"]) == set(rows["source_id"]) - {"no-such-source"}
+    ranks = behind["kind"].astype("str").map(source_ranks()).tolist()
+    assert ranks == sorted(ranks)

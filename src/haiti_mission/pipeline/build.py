@@ -220,16 +220,24 @@ def build(targets: list[Target], out: str | Path, jobs: int | None = None, progr
         executing = any(a == EXECUTED for _, a in work)
         bar = progress_bar(len(work), progress and bool(work), desc, "report")
         built = []
-        # The fork server of warm kernels imports and checks the data while this process imports.
+        # The fork server of warm kernels imports and checks the data while this process imports
+        # and its workers prepare; it starts no kernel on invalid data, and says so.
         with (kernels(staging, jobs) if kernels is not None and executing else _no_kernels()) as env:
+            data_valid = env.get("data_valid")
+            if data_valid is None:
+                refuse_invalid()  # before a kernel starts
             if work:
                 _preload()
-            if env.get("data_valid", lambda: None)() is not True:
-                refuse_invalid()  # before a kernel starts; the fork server's check, when it made one, is the same
-            if work:
-                built = parallel_map(partial(produce, staging=str(staging), data_version=version, kernel_env=env.get("env")),
-                                     work, jobs, label=lambda s: s[0].label, init=env.get("init"),
-                                     on_start=partial(record_process, process_record(staging)), bar=bar)
+                try:
+                    built = parallel_map(partial(produce, staging=str(staging), data_version=version, kernel_env=env.get("env")),
+                                         work, jobs, label=lambda s: s[0].label, init=env.get("init"),
+                                         on_start=partial(record_process, process_record(staging)), bar=bar)
+                except Exception:
+                    if data_valid is not None and data_valid() is not True:
+                        refuse_invalid()  # what is invalid, named, rather than a kernel that did not start
+                    raise
+            if data_valid is not None and data_valid() is not True:
+                refuse_invalid()  # the fork server ended before its verdict: the check is made here, before publishing
         bar.close()
         results = iter(built)
         by_folder: dict[str, dict] = {f: dict(entries) for f, entries in previous.items()}

@@ -23,6 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..errors import ReportError
+
 ENV = "HAITI_MISSION_WARM_KERNELS"
 _channel: socket.socket | None = None  # this worker's line to the fork server, or None
 
@@ -216,6 +218,10 @@ def fork_kernel(kernel_cmd: list[str], env: dict, cwd: str, log: Path) -> Forked
         message, fds, _, _ = socket.recv_fds(_channel, 4096, 1)
     except OSError:
         message, fds = b"", []
+    if message and not fds:
+        reply = json.loads(message)
+        if "refused" in reply:
+            raise ReportError(f"the fork server started no kernel: {reply['refused']}")
     if not message or not fds:
         _channel = None
         _say_once("warm kernels are off: the fork server is gone; using ordinary kernels")

@@ -120,7 +120,8 @@ def _read_request(sock: socket.socket) -> dict | None:
     return json.loads(data)
 
 
-def serve(channels: list[socket.socket], base_path: list[str], set_by_imports: dict) -> None:
+def serve(channels: list[socket.socket], base_path: list[str], set_by_imports: dict, valid: bool = True) -> None:
+    """Fork a kernel for each request; on invalid data, start none and say why."""
     open_channels = list(channels)
     while open_channels:
         try:
@@ -139,6 +140,9 @@ def serve(channels: list[socket.socket], base_path: list[str], set_by_imports: d
             if request is None:
                 open_channels.remove(sock)
                 sock.close()
+                continue
+            if not valid:
+                sock.sendall(json.dumps({"refused": "the run's data is not valid"}).encode() + b"\n")
                 continue
             sys.stdout.flush()
             sys.stderr.flush()
@@ -190,7 +194,7 @@ def main(argv: list[str]) -> int:
     if threading.active_count() > 1:  # forking a process with threads is not safe: let the run fall back
         print(f"fork server: {threading.active_count()} threads after the imports; not forking kernels", file=sys.stderr)
         return 3
-    serve(channels, base_path, set_by_imports)
+    serve(channels, base_path, set_by_imports, valid)
     return 0
 
 
