@@ -174,3 +174,18 @@ def test_with_sources_is_the_left_join_on_the_source_id(name):
     assert set(behind["source_id"]) == set(rows["source_id"]) - {"no-such-source"}
     ranks = behind["kind"].astype("str").map(source_ranks()).tolist()
     assert ranks == sorted(ranks)
+
+
+@pytest.mark.parametrize("name", ["displacement", "pledges", "funding", "security", "timeline"])
+def test_sources_sorted_once_give_the_sources_behind_any_rows(name):
+    from haiti_mission.analysis.provenance import RankedSources, sources_behind
+
+    sources = frames.load("sources")
+    ranked = RankedSources(sources)
+    rows = frames.load(name)
+    for part in (rows, rows.iloc[::7], rows.iloc[:0], [rows.iloc[:5], frames.load("sources").iloc[:3]]):
+        expected = sources_behind(part, sources)
+        for limit in (None, 3, 12):
+            shown, count = ranked.behind(part, limit)
+            assert count == len(expected)
+            pd.testing.assert_frame_equal(shown, expected.head(limit) if limit else expected)

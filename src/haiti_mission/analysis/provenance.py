@@ -56,10 +56,28 @@ def source_ids(rows) -> set[str]:
     return ids
 
 
+def _strongest_first(sources: pd.DataFrame) -> pd.DataFrame:
+    ranked = sources.assign(rank=_ranks_of(sources["kind"]))
+    # Source ids are unique, so no two rows tie and the order is the same for any subset.
+    return ranked.sort_values(["rank", "published", "source_id"], na_position="last").drop(columns="rank").reset_index(drop=True)
+
+
 def sources_behind(rows, sources: pd.DataFrame) -> pd.DataFrame:
     """Return the rows of ``sources`` that ``rows`` (a frame or a list of frames) rest on, strongest
     kind first, then oldest, then by id."""
     # As objects: a str column's isin makes an Arrow scalar of each id sought (slow for thousands).
-    used = sources[sources["source_id"].astype(object).isin(source_ids(rows))].copy()
-    used["rank"] = _ranks_of(used["kind"])
-    return used.sort_values(["rank", "published", "source_id"], na_position="last").drop(columns="rank").reset_index(drop=True)
+    return _strongest_first(sources[sources["source_id"].astype(object).isin(source_ids(rows))])
+
+
+class RankedSources:
+    """The sources in the order of ``sources_behind``, sorted once, for a report that asks for the
+    sources behind many tables and figures: ``behind(rows, limit)`` gives the first ``limit`` of
+    ``sources_behind(rows, sources)`` and how many there are in all."""
+
+    def __init__(self, sources: pd.DataFrame):
+        self.ordered = _strongest_first(sources)
+        self._position = dict(zip(self.ordered["source_id"].astype(object), range(len(self.ordered))))
+
+    def behind(self, rows, limit: int | None = None) -> tuple[pd.DataFrame, int]:
+        at = sorted(self._position[i] for i in source_ids(rows) if i in self._position)
+        return self.ordered.iloc[at[:limit]].reset_index(drop=True), len(at)

@@ -12,7 +12,7 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..analysis.provenance import sources_behind
+from ..analysis.provenance import RankedSources
 from ..datapackage import dates
 from ..interop.citation import short_citation
 from .style import render
@@ -69,15 +69,17 @@ def long_date(value, precision="day") -> str:
     return dates.date_text(value, precision)
 
 
-def source_line(rows, sources: pd.DataFrame, limit: int = 12) -> str:
+def source_line(rows, sources: pd.DataFrame | RankedSources, limit: int = 12) -> str:
     """Return the distinct sources behind ``rows`` as one line, strongest and oldest first, each as
-    'Publisher, date' at its precision; beyond ``limit`` sources the line says how many more."""
-    used = sources_behind(rows, sources)
-    if used.empty:
+    'Publisher, date' at its precision; beyond ``limit`` sources the line says how many more.
+    ``sources``: the sources table, or a RankedSources of it (sorted once for many lines)."""
+    ranked = sources if isinstance(sources, RankedSources) else RankedSources(sources)
+    # Only those shown are formatted: at scale a table rests on thousands.
+    shown, count = ranked.behind(rows, limit)
+    if count == 0:
         return "none (no data)"
-    shown = used.head(limit)  # only those shown are formatted: at scale a table rests on thousands
     names = [short_citation(p, d, q) for p, d, q in zip(shown["publisher"], shown["published"], shown["published_precision"])]
-    more = len(used) - limit
+    more = count - limit
     return "; ".join(names) + (f"; and {more} more" if more > 0 else "")
 
 
@@ -86,13 +88,16 @@ class Report:
 
     def __init__(self, sources: pd.DataFrame):
         self.sources = sources
+        self._ranked: RankedSources | None = None  # sorted on the first caption that names sources
         self.tables = 0
         self.figures = 0
 
     def _sources_line(self, rows: pd.DataFrame | None) -> str:
         if rows is None:
             return ""
-        return "Sources: " + source_line(rows, self.sources) + "."
+        if self._ranked is None:
+            self._ranked = RankedSources(self.sources)
+        return "Sources: " + source_line(rows, self._ranked) + "."
 
     def table(self, frame: pd.DataFrame, caption: str, rows: pd.DataFrame | None = None, empty: str = "No rows.",
               max_rows: int = MAX_ROWS) -> None:
