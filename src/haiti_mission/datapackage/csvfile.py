@@ -136,7 +136,8 @@ def _collector_paused():
     try:
         yield
     finally:
-        was and gc.enable()
+        if was:
+            gc.enable()
 
 
 def forget_parsed() -> None:
@@ -169,8 +170,7 @@ def _too_long(text: str) -> str:
 def _parse_column(texts: list[str], rows: list[int], fld: Field, resource: Resource, where: str) -> tuple[list, list[tuple]]:
     """Parse one column; return its values and its problems as (row, sub-order, Problem)."""
     problems: list[tuple] = []
-    distinct = set(texts)
-    distinct.discard("")
+    distinct = set(texts) - {""}
     if fld.type == "string" and fld.enum is None and all_plain_text(distinct, fld):
         # Each text is its own value (free text, checked all at once), one object per distinct text.
         value_of = dict(zip(distinct, distinct))

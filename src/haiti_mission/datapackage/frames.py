@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import DataError, brief
 from . import dates
 from .cells import DATE_RANGE, parse_date_text
-from .csvfile import Table, forget_parsed, read_table
+from .csvfile import Table, forget_parsed
 from .descriptor import Field, Package, read_package
 from .validation import check_tables
 
@@ -189,13 +189,6 @@ def _load_checked(package: Package, name: str, today: dt.date) -> tuple[pd.DataF
     return _cache[key]
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 def preload(*, data_dir: str | Path | None = None) -> bool:
     """Check every dataset at once and keep each one's frame where ``load`` finds it, with the
     SHA-256 of its files; return whether the data is valid. When it is not, nothing is kept and
@@ -209,10 +202,6 @@ def preload(*, data_dir: str | Path | None = None) -> bool:
     names = package.resource_names
     stamps = {name: _stamp(package, _needed(name)) for name in names}  # before reading, as _load_checked
     try:
-        # Largest file first: what parsing a file holds for a while then comes when the fewest
-        # parsed tables are held (the check below finds them parsed).
-        for resource in sorted(package.resources, key=lambda r: _size(package.file_of(r)), reverse=True):
-            read_table(package, resource)
         tables, problems = check_tables(package, names, today)
     finally:
         forget_parsed()  # the frames below are what is kept

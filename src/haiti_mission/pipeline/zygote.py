@@ -3,11 +3,12 @@
 
 A fresh interpreter imports once what every report kernel imports (ipykernel, pandas, matplotlib,
 haiti_mission's notebook side) and checks and loads the run's data (it tells the run on the
-verdict pipe whether the data is valid, which spares the run the same check). Then it never runs
-any notebook code itself: it waits on one socket per worker for a request to start a kernel, forks, and the child
-becomes exactly the kernel ``python -m ipykernel_launcher -f <connection file>`` would have been,
-with the environment, working folder, arguments, standard streams and signal dispositions of the
-request and no file of the server left open. Each kernel is a fresh fork of the same untouched
+verdict pipe whether the data is valid, which spares the run the same check; on invalid data it
+starts no kernel). Then it never runs any notebook code itself: it waits on one socket per worker
+for a request to start a kernel, forks, and the child becomes exactly the kernel
+``python -m ipykernel_launcher -f <connection file>`` would have been, with the environment,
+working folder, arguments, standard streams and signal dispositions of the request and no file of
+the server left open. Each kernel is a fresh fork of the same untouched
 state, so nothing can carry from one notebook to the next. The reply carries the child's process
 id and a pidfd (through the socket), with which the worker watches and signals it.
 
@@ -69,7 +70,7 @@ def _preload() -> bool:
     # it; the system's returns it (large data: 50 MB less in each process).
     pyarrow.set_memory_pool(pyarrow.system_memory_pool())
     try:
-        valid = preload()  # invalid data is kept out: each kernel meets the problem itself, as a fresh kernel would
+        valid = preload()  # on invalid data nothing is kept, and serve() starts no kernel
     except DataError:  # the descriptor itself
         valid = False
     gc.collect()
